@@ -1,0 +1,200 @@
+#include "pipeline/window/alert_aggregator.h"
+
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+#include "pipeline/base/stable_hash.h"
+#include "pipeline/base/strings.h"
+
+namespace bs {
+namespace {
+
+int64_t FloorDiv(int64_t a, int64_t b) { return a >= 0 ? a / b : -((-a + b - 1) / b); }
+
+std::string Severity(AlertKind kind, double rate) {
+  if (kind == AlertKind::kBlocklist || rate >= 0.5) return "critical";
+  if (rate >= 0.2) return "major";
+  return "warning";
+}
+
+int SeverityRank(std::string_view s) { return s == "critical" ? 2 : s == "major" ? 1 : 0; }
+
+template <typename T>
+void AddDistinct(std::vector<T>& v, std::string_view s, size_t cap) {
+  if (s.empty() || v.size() >= cap) return;
+  for (const auto& x : v) {
+    if (x == s) return;
+  }
+  v.emplace_back(s);
+}
+
+}  // namespace
+
+AlertAggregator::AlertAggregator(AlertPolicy policy, int partitions)
+    : policy_(policy), max_time_(partitions, INT64_MIN), finished_(partitions, false) {}
+
+int64_t AlertAggregator::watermark() const {
+  int64_t wm = INT64_MAX;
+  for (size_t p = 0; p < max_time_.size(); ++p) {
+    if (finished_[p]) continue;
+    int64_t pw = max_time_[p] == INT64_MIN ? INT64_MIN : max_time_[p] - policy_.out_of_orderness_ms;
+    wm = std::min(wm, pw);
+  }
+  return wm;
+}
+
+uint64_t AlertAggregator::open_incidents() const {
+  uint64_t n = 0;
+  for (const auto& [group, arr] : incidents_) {
+    for (const Incident& i : arr) n += i.open;
+  }
+  return n;
+}
+
+void AlertAggregator::Add(int partition, const ClassifiedEvent& ce) {
+  const DeliveryEvent& e = ce.event;
+  switch (e.outcome) {
+    case Outcome::kDelivered:
+    case Outcome::kDeferred:
+    case Outcome::kBounced:
+    case Outcome::kOutOfBand:
+      break;
+    default:
+      return;  // not a remote answer to an attempt of ours
+  }
+  if (e.locally_generated) return;  // the MTA's own failures are not the provider's answer
+  int64_t start = FloorDiv(e.event_time_ms, policy_.window_ms) * policy_.window_ms;
+  if (start + policy_.window_ms <= closed_through_) {
+    ++late_events_;
+    return;
+  }
+  if (partition >= 0 && static_cast<size_t>(partition) < max_time_.size()) {
+    max_time_[partition] = std::max(max_time_[partition], e.event_time_ms);
+  }
+  std::string_view egress = !e.sending_ip.empty() ? e.sending_ip : e.egress_source;
+  group_.clear();
+  absl::StrAppend(&group_, Av(ProviderName(ce.cls.provider)), "|", Av(egress), "|", Av(e.sender_domain), "|",
+                  Av(egress.empty() ? e.mta_host : std::string_view()));
+  WindowCounts& w = windows_[start][group_];
+  if (w.attempts == 0) {
+    w.key.provider = ce.cls.provider;
+    w.key.sending_ip = std::string(egress);
+    w.key.sender_domain = std::string(e.sender_domain);
+    if (egress.empty()) w.key.mta = std::string(e.mta_host);
+  }
+  ++w.attempts;
+  AlertKind kind;
+  if (!AlertKindForCategory(ce.cls.category, kind)) return;
+  KindCounts& k = w.kinds[static_cast<size_t>(kind)];
+  ++k.count;
+  AddDistinct(k.samples, e.reply.text, 3);
+  AddDistinct(k.rules, ce.cls.rule, 5);
+  AddDistinct(k.blocklists, ce.cls.blocklist, 5);
+}
+
+void AlertAggregator::FinishPartition(int partition) {
+  if (partition >= 0 && static_cast<size_t>(partition) < finished_.size()) finished_[partition] = true;
+}
+
+void AlertAggregator::Drain(std::vector<AlertRecord>& out) {
+  int64_t wm = watermark();
+  while (!windows_.empty()) {
+    auto it = windows_.begin();
+    int64_t end = it->first + policy_.window_ms;
+    if (wm == INT64_MAX ? false : end + policy_.grace_ms > wm) break;
+    CloseWindow(it->first, it->second, out);
+    closed_through_ = std::max(closed_through_, end);
+    windows_.erase(it);
+  }
+}
+
+void AlertAggregator::Flush(std::vector<AlertRecord>& out) {
+  while (!windows_.empty()) {
+    auto it = windows_.begin();
+    CloseWindow(it->first, it->second, out);
+    closed_through_ = std::max(closed_through_, it->first + policy_.window_ms);
+    windows_.erase(it);
+  }
+}
+
+void AlertAggregator::CloseWindow(int64_t start, Window& window, std::vector<AlertRecord>& out) {
+  // Groups with data in this window, then groups with an open incident but no data (a quiet window).
+  for (auto& [group, counts] : window) {
+    if (!group_keys_.count(group)) group_keys_.emplace(group, counts.key);
+    for (int k = 0; k < kAlertKindCount; ++k) Evaluate(start, group, &counts, static_cast<AlertKind>(k), out);
+  }
+  for (auto& [group, arr] : incidents_) {
+    if (window.count(group)) continue;
+    for (int k = 0; k < kAlertKindCount; ++k) {
+      if (arr[k].open) Evaluate(start, group, nullptr, static_cast<AlertKind>(k), out);
+    }
+  }
+}
+
+void AlertAggregator::Evaluate(int64_t start, const std::string& group, const WindowCounts* counts, AlertKind kind,
+                               std::vector<AlertRecord>& out) {
+  const size_t ki = static_cast<size_t>(kind);
+  uint64_t attempts = counts ? counts->attempts : 0;
+  uint64_t count = counts ? counts->kinds[ki].count : 0;
+  auto inc_it = incidents_.find(group);
+  if (count == 0 && (inc_it == incidents_.end() || !inc_it->second[ki].open)) {
+    // Nothing of this kind and no incident: only the baseline learns (a quiet window at rate 0).
+    if (inc_it != incidents_.end() && inc_it->second[ki].baseline_seen) {
+      inc_it->second[ki].baseline *= (1 - policy_.baseline_alpha);
+    }
+    return;
+  }
+  Incident& inc = incidents_[group][ki];
+  const KindThreshold& t = policy_.thresholds[ki];
+  double rate = attempts ? static_cast<double>(count) / static_cast<double>(attempts) : 0.0;
+  bool above = attempts >= t.min_attempts && count >= t.min_count && rate >= t.min_rate &&
+               (!inc.baseline_seen || rate >= policy_.baseline_factor * inc.baseline);
+  auto make = [&](AlertState state) {
+    AlertRecord r;
+    r.id = inc.id;
+    r.kind = kind;
+    r.state = state;
+    r.key = counts ? counts->key : group_keys_[group];
+    r.window_start_ms = start;
+    r.window_end_ms = start + policy_.window_ms;
+    r.count = count;
+    r.attempts = attempts;
+    r.rate = rate;
+    r.baseline = inc.baseline;
+    r.severity = Severity(kind, rate);
+    r.action = ActionForAlertKind(kind);
+    if (counts) {
+      r.samples = counts->kinds[ki].samples;
+      r.rules = counts->kinds[ki].rules;
+      r.blocklists = counts->kinds[ki].blocklists;
+    }
+    out.push_back(std::move(r));
+  };
+  if (above) {
+    inc.quiet = 0;
+    std::string severity = Severity(kind, rate);
+    if (!inc.open) {
+      inc.open = true;
+      inc.id = StableHash().Add(AlertKindName(kind)).Add(group).Add(start).Hex();
+      inc.last_reported = count;
+      inc.last_severity = severity;
+      make(AlertState::kFiring);
+    } else if (static_cast<double>(count) >= policy_.update_factor * static_cast<double>(inc.last_reported) ||
+               SeverityRank(severity) > SeverityRank(inc.last_severity)) {
+      inc.last_reported = count;
+      inc.last_severity = severity;
+      make(AlertState::kUpdated);
+    }
+    return;
+  }
+  // Below threshold: the baseline learns from it.
+  inc.baseline = inc.baseline_seen ? policy_.baseline_alpha * rate + (1 - policy_.baseline_alpha) * inc.baseline : rate;
+  inc.baseline_seen = true;
+  if (inc.open && ++inc.quiet >= policy_.resolve_after_quiet_windows) {
+    make(AlertState::kResolved);
+    inc.open = false;
+    inc.quiet = 0;
+  }
+}
+
+}  // namespace bs

@@ -1,0 +1,69 @@
+#include "pipeline/worker/decide_stage.h"
+
+#include "pipeline/base/status_macros.h"
+#include "pipeline/sink/encoders.h"
+
+namespace bs {
+
+DecideStage::DecideStage(Options options, Sink& sink, PipelineStats& stats)
+    : options_(std::move(options)),
+      sink_(sink),
+      stats_(stats),
+      decider_(options_.ruleset_version),
+      alerts_(options_.policy, options_.partitions) {}
+
+absl::Status DecideStage::Consume(int partition, const ChunkResult& result) {
+  for (const DeadLetter& d : result.dead_letters) {
+    buf_.clear();
+    EncodeDeadLetter(d, buf_);
+    ++stats_.dead_letters_by_error[static_cast<size_t>(d.error) & 15];
+    RETURN_IF_ERROR(sink_.Write(OutputKind::kDeadLetters, d.position.ToString(), buf_));
+  }
+  for (const ClassifiedEvent& in : result.events) {
+    ClassifiedEvent ce = in;
+    if (!join_.Apply(ce.event)) continue;  // an envelope line, remembered for the join
+    ++stats_.outcomes[static_cast<size_t>(ce.event.outcome)];
+    ++stats_.provider_category[static_cast<size_t>(ce.cls.provider)][static_cast<size_t>(ce.cls.category)];
+    if (options_.classified) {
+      buf_.clear();
+      EncodeClassified(ce, options_.ruleset_version, buf_);
+      RETURN_IF_ERROR(sink_.Write(OutputKind::kClassified, ce.event.recipient, buf_));
+    }
+    if (decider_.Decide(ce, suppression_)) {
+      ++stats_.suppressions[static_cast<size_t>(suppression_.action)];
+      buf_.clear();
+      EncodeSuppression(suppression_, buf_);
+      RETURN_IF_ERROR(sink_.Write(OutputKind::kSuppressions, suppression_.key, buf_));
+    }
+    alerts_.Add(partition, ce);
+  }
+  alerts_.Drain(pending_alerts_);
+  return EmitAlerts();
+}
+
+absl::Status DecideStage::FinishPartition(int partition) {
+  alerts_.FinishPartition(partition);
+  alerts_.Drain(pending_alerts_);
+  return EmitAlerts();
+}
+
+absl::Status DecideStage::Finish() {
+  alerts_.Flush(pending_alerts_);
+  RETURN_IF_ERROR(EmitAlerts());
+  stats_.late_events = alerts_.late_events();
+  stats_.open_incidents = alerts_.open_incidents();
+  return sink_.Flush();
+}
+
+absl::Status DecideStage::EmitAlerts() {
+  for (const AlertRecord& a : pending_alerts_) {
+    ++stats_.alerts[static_cast<size_t>(a.kind)][static_cast<size_t>(a.state)];
+    buf_.clear();
+    EncodeAlert(a, buf_);
+    RETURN_IF_ERROR(sink_.Write(OutputKind::kAlerts, a.id, buf_));
+  }
+  pending_alerts_.clear();
+  return absl::OkStatus();
+}
+
+}  // namespace bs

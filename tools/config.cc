@@ -1,0 +1,7 @@
+#include "tools/not_built.h"
+
+namespace bs::tools {
+
+int RunConfig(const Args& args) { return NotBuiltYet(args, "config", "usage: bouncestream config check FILE"); }
+
+}  // namespace bs::tools

@@ -1,0 +1,131 @@
+// RuleSetImpl: the compiled snapshot behind RuleSet (rule_set.h). Exposed for the tools that need more
+// than Classify: `classify --explain`, `rules check`, the benchmark's reference implementation, and the
+// registry's layered loads. Everything here is immutable after LoadRuleSet returns.
+//
+// Compiled form: for each provider P, the candidate rules are P's own rules plus the blocklists and
+// generic rules, sorted once by precedence (priority desc, then tier provider > blocklists > generic,
+// then file order). The text regexes of those candidates form ONE RE2::Set per provider, so a reply is
+// scanned once; code/enhanced/stage/outcome constraints are checked only on the rules whose text matched
+// (plus the text-less ones that precede the best match).
+#ifndef BOUNCESTREAM_RULES_RULE_SET_IMPL_H_
+#define BOUNCESTREAM_RULES_RULE_SET_IMPL_H_
+
+#include <atomic>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/statusor.h"
+#include "parsers/smtp_reply.h"
+#include "re2/re2.h"
+#include "re2/set.h"
+#include "rules/rule.h"
+#include "rules/rule_file.h"
+#include "rules/rule_set.h"
+
+namespace bs {
+
+struct ClassifyScratch::Impl {
+  std::string norm_buf;
+  std::string lower_buf;
+  std::vector<int> matches;
+  std::vector<int> detect_matches;
+};
+
+enum class DetectedBy : uint8_t { kNone, kMx, kReply, kRecipientDomain };
+std::string_view DetectedByName(DetectedBy d);
+
+// Everything `classify --explain` prints, computed by the same code path as Classify.
+struct Explanation {
+  Classification result;
+  std::string normalized_text;
+  bool local = false;         // treated as our own MTA's reply
+  std::string matched_set;    // "gmail", "blocklists", "generic", "fast_path", "none"
+  std::string on_text;        // the substring the winning regex matched ("" for code-only rules)
+  std::vector<std::string> also_matched;  // lower-precedence rules that matched too, best first
+  DetectedBy detected_by = DetectedBy::kNone;
+  std::string provider_variant;  // e.g. "outlook.com" vs "microsoft365" for microsoft
+  std::string description;       // the winning rule's description
+};
+
+class RuleSetImpl : public RuleSet {
+ public:
+  struct CompiledRule {
+    Rule rule;
+    std::unique_ptr<RE2> re;  // the text regex alone (explain, reference, fallback); null if text-less
+  };
+
+  Classification Classify(const ReplyInput& input, ClassifyScratch& scratch) const override;
+  std::string_view version() const override { return version_; }
+
+  // Same answer as Classify, with the reasons.
+  Explanation Explain(const ReplyInput& input, ClassifyScratch& scratch) const;
+
+  // Same precedence logic, but every regex run on its own instead of the RE2::Set (the benchmark's and
+  // tests' reference; also the fallback when a Set scan fails).
+  Classification ClassifyReference(const ReplyInput& input, ClassifyScratch& scratch) const;
+
+  const std::vector<CompiledRule>& rules() const { return rules_; }
+  const ProvidersFile& providers() const { return providers_; }
+  // Set scans that failed (DFA out of memory) and were answered by the per-regex fallback.
+  uint64_t set_scan_failures() const { return set_failures_.load(std::memory_order_relaxed); }
+
+ private:
+  friend absl::StatusOr<std::shared_ptr<const RuleSetImpl>> LoadRuleSet(const std::string&,
+                                                                        const std::vector<std::string>&);
+  struct Candidates {
+    std::vector<uint32_t> order;         // rule indices in precedence order
+    std::unique_ptr<RE2::Set> set;       // the text rules of `order`; null if none
+    std::vector<uint32_t> set_pos;       // set index → position in `order`
+    std::vector<uint32_t> textless_pos;  // positions (ascending) of the code-only rules
+  };
+  struct Detection {
+    Provider provider = Provider::kOther;
+    DetectedBy by = DetectedBy::kNone;
+    int entry = -1;  // index into providers_.providers
+  };
+  // The state shared by Classify / Explain / ClassifyReference after the cheap steps.
+  struct Prepared {
+    NormalizedReply reply;
+    bool local = false;
+    Detection detection;
+  };
+
+  Prepared Prepare(const ReplyInput& input, ClassifyScratch::Impl& s) const;
+  Detection Detect(const ReplyInput& input, std::string_view text, ClassifyScratch::Impl& s) const;
+  bool Holds(const Rule& r, const Prepared& p, const ReplyInput& input) const;
+  // Position in candidates.order of the winner, or -1. `matched_positions`, when given, receives every
+  // position whose rule matched (for explain).
+  int Select(const Candidates& c, const Prepared& p, const ReplyInput& input, ClassifyScratch::Impl& s,
+             bool use_set, std::vector<uint32_t>* matched_positions) const;
+  Classification Finish(const Prepared& p, int rule_index) const;
+  Classification Run(const ReplyInput& input, ClassifyScratch& scratch, bool use_set,
+                     Explanation* explain) const;
+
+  std::string version_;
+  std::vector<CompiledRule> rules_;
+  Candidates candidates_[kProviderCount];
+  int delivered_rule_ = -1;  // "generic.delivered": the fast path for accepted mail
+
+  ProvidersFile providers_;
+  absl::flat_hash_map<std::string, int> mx_suffix_;  // suffix → provider entry
+  absl::flat_hash_map<std::string, int> domain_;     // recipient domain → provider entry
+  std::unique_ptr<RE2::Set> reply_set_;
+  std::vector<int> reply_entry_;  // reply_set_ index → provider entry
+
+  mutable std::atomic<uint64_t> set_failures_{0};
+};
+
+// Loads `dir` (empty: the files embedded in the binary), then each override directory in turn (same id
+// replaces, new ids add). Errors list every problem as "file:line: message", one per line.
+absl::StatusOr<std::shared_ptr<const RuleSetImpl>> LoadRuleSet(const std::string& dir,
+                                                              const std::vector<std::string>& override_dirs);
+
+// The snapshot's concrete type (every RuleSet from Load is one).
+inline const RuleSetImpl& Impl(const RuleSet& rs) { return static_cast<const RuleSetImpl&>(rs); }
+
+}  // namespace bs
+
+#endif  // BOUNCESTREAM_RULES_RULE_SET_IMPL_H_

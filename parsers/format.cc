@@ -2,6 +2,7 @@
 
 #include "pipeline/base/strings.h"
 #include "absl/strings/str_cat.h"
+#include "parsers/exim.h"
 #include "parsers/kumomta.h"
 #include "parsers/postfix.h"
 #include "parsers/powermta.h"
@@ -60,6 +61,7 @@ absl::StatusOr<std::unique_ptr<Parser>> CreateParser(Format format, const Parser
     case Format::kKumoMta: return NewKumoMtaParser(options);
     case Format::kPostfix: return NewPostfixParser(options);
     case Format::kPowerMta: return NewPowerMtaParser(options);
+    case Format::kExim: return NewEximParser(options);
     case Format::kAuto: return absl::InvalidArgumentError("format 'auto' must be resolved before parsing");
     default: break;
   }

@@ -28,6 +28,7 @@ std::string_view SkipReasonName(SkipReason r) {
     case SkipReason::kNotDelivery: return "not_a_delivery_record";
     case SkipReason::kInformational: return "informational_line";
     case SkipReason::kLocalDelivery: return "local_delivery";
+    case SkipReason::kContinued: return "continued_in_next_record";
   }
   return "unknown";
 }

@@ -34,6 +34,8 @@ enum class SkipReason : uint8_t {
   kNotDelivery,    // a record type that is not a delivery outcome (Reception, AdminRebind, ...)
   kInformational,  // a line of the MTA that carries no outcome (TLS established, removed, ...)
   kLocalDelivery,  // delivered locally (maildir, virtual), not by SMTP
+  kContinued,      // part of a record split over several (syslog "[1/3]"); events come with the last part.
+                   // Keep last: kSkipReasonCount (pipeline/worker/classified_event.h) counts up to it.
 };
 std::string_view SkipReasonName(SkipReason r);
 

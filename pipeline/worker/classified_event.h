@@ -27,7 +27,7 @@ struct DeadLetter {
   std::string_view bytes;   // the record as read
 };
 
-inline constexpr int kSkipReasonCount = 4;
+inline constexpr int kSkipReasonCount = static_cast<int>(SkipReason::kContinued) + 1;  // kNone..last
 
 struct ChunkResult {
   std::vector<ClassifiedEvent> events;

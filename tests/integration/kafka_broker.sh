@@ -14,7 +14,8 @@
 #
 # Environment: KAFKA_VERSION (default below), KAFKA_CACHE_ROOT (default <repo>/.cache/kafka),
 # KAFKA_START_TIMEOUT / KAFKA_STOP_TIMEOUT (seconds), KAFKA_HEAP_OPTS (default -Xmx512m),
-# KAFKA_LOG_LEVEL (broker log level, default INFO).
+# KAFKA_LOG_LEVEL (broker log level, default INFO), KAFKA_OWNER_PID (if set, a watchdog stops the broker
+# when that process is gone, so a test killed with SIGKILL or by a timeout leaves no broker behind).
 set -euo pipefail
 
 readonly KAFKA_VERSION="${KAFKA_VERSION:-4.1.1}"
@@ -235,7 +236,17 @@ EOF
   # through our stop, which waits for it to exit cleanly.
   setsid java "${jvm_opts[@]}" -cp "${JAR_DIR}/*" kafka.Kafka "${dir}/server.properties" \
     >"${dir}/server.log" 2>&1 </dev/null &
-  echo $! >"${dir}/kafka.pid"
+  local broker_pid=$!
+  echo "${broker_pid}" >"${dir}/kafka.pid"
+  if [[ -n "${KAFKA_OWNER_PID:-}" ]]; then
+    # Polls once a second for as long as both live; detached so it outlives the caller's process group.
+    setsid bash -c 'while kill -0 "$1" 2>/dev/null && kill -0 "$2" 2>/dev/null; do sleep 1; done
+                    kill -TERM "$2" 2>/dev/null
+                    for _ in $(seq 300); do kill -0 "$2" 2>/dev/null || exit 0; sleep 0.1; done
+                    kill -KILL "$2" 2>/dev/null' watchdog "${KAFKA_OWNER_PID}" "${broker_pid}" \
+      >/dev/null 2>&1 </dev/null &
+    echo $! >"${dir}/watchdog.pid"
+  fi
 
   local deadline=$(( $(date +%s) + START_TIMEOUT ))
   until metadata_answers "127.0.0.1:${port}"; do
@@ -280,6 +291,10 @@ cmd_stop() {
     fi
     broker_alive "${dir}" && die "broker pid ${pid} did not exit"
     log "broker pid ${pid} stopped"
+  fi
+  if [[ -f "${dir}/watchdog.pid" ]]; then
+    kill "$(<"${dir}/watchdog.pid")" 2>/dev/null || true
+    rm -f "${dir}/watchdog.pid"
   fi
   rm -f "${dir}/kafka.pid"
   rm -rf "${dir}/data"

@@ -20,6 +20,9 @@ cleanup() {
   rm -rf "${WORK}"
 }
 trap cleanup EXIT
+trap 'exit 143' TERM INT  # run the EXIT trap on ctest's timeout or Ctrl-C too
+# And if this script is killed outright, the broker's watchdog stops it.
+export KAFKA_OWNER_PID=$$
 
 t0="$(now_ms)"
 bash "${BROKER}" fetch

@@ -6,6 +6,7 @@
 #include "parsers/kumomta.h"
 #include "parsers/postfix.h"
 #include "parsers/powermta.h"
+#include "parsers/sendgrid.h"
 
 namespace bs {
 namespace {
@@ -62,6 +63,7 @@ absl::StatusOr<std::unique_ptr<Parser>> CreateParser(Format format, const Parser
     case Format::kPostfix: return NewPostfixParser(options);
     case Format::kPowerMta: return NewPowerMtaParser(options);
     case Format::kExim: return NewEximParser(options);
+    case Format::kSendGrid: return NewSendGridParser(options);
     case Format::kAuto: return absl::InvalidArgumentError("format 'auto' must be resolved before parsing");
     default: break;
   }

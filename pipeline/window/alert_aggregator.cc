@@ -30,6 +30,19 @@ void AddDistinct(std::vector<T>& v, std::string_view s, size_t cap) {
 
 }  // namespace
 
+KeyFamily FamilyOf(AlertKind kind) {
+  switch (kind) {
+    case AlertKind::kDmarcFailure:
+    case AlertKind::kSpfFailure:
+    case AlertKind::kDkimFailure:
+    case AlertKind::kAuthFailure:
+    case AlertKind::kSpamContent:
+      return KeyFamily::kSenderDomain;
+    default:
+      return KeyFamily::kEgress;
+  }
+}
+
 AlertAggregator::AlertAggregator(AlertPolicy policy, int partitions)
     : policy_(policy), max_time_(partitions, INT64_MIN), finished_(partitions, false) {}
 
@@ -72,24 +85,46 @@ void AlertAggregator::Add(int partition, const ClassifiedEvent& ce) {
     max_time_[partition] = std::max(max_time_[partition], e.event_time_ms);
   }
   std::string_view egress = !e.sending_ip.empty() ? e.sending_ip : e.egress_source;
-  group_.clear();
-  absl::StrAppend(&group_, Av(ProviderName(ce.cls.provider)), "|", Av(egress), "|", Av(e.sender_domain), "|",
-                  Av(egress.empty() ? e.mta_host : std::string_view()));
-  WindowCounts& w = windows_[start][group_];
-  if (w.attempts == 0) {
-    w.key.provider = ce.cls.provider;
-    w.key.sending_ip = std::string(egress);
-    w.key.sender_domain = std::string(e.sender_domain);
-    if (egress.empty()) w.key.mta = std::string(e.mta_host);
-  }
-  ++w.attempts;
+  std::string_view mta = egress.empty() ? e.mta_host : std::string_view();
   AlertKind kind;
-  if (!AlertKindForCategory(ce.cls.category, kind)) return;
-  KindCounts& k = w.kinds[static_cast<size_t>(kind)];
-  ++k.count;
-  AddDistinct(k.samples, e.reply.text, 3);
-  AddDistinct(k.rules, ce.cls.rule, 5);
-  AddDistinct(k.blocklists, ce.cls.blocklist, 5);
+  const bool feeds = AlertKindForCategory(ce.cls.category, kind);
+  // Every attempt counts toward both key families; the failure counts toward the family of its kind.
+  for (KeyFamily family : {KeyFamily::kEgress, KeyFamily::kSenderDomain}) {
+    group_.clear();
+    if (family == KeyFamily::kEgress) {
+      absl::StrAppend(&group_, "ip|", Av(ProviderName(ce.cls.provider)), "|", Av(egress), "|", Av(mta));
+    } else {
+      absl::StrAppend(&group_, "sd|", Av(ProviderName(ce.cls.provider)), "|", Av(e.sender_domain));
+    }
+    WindowCounts& w = windows_[start][group_];
+    if (w.attempts == 0) {
+      w.family = family;
+      w.key.provider = ce.cls.provider;
+      if (family == KeyFamily::kEgress) {
+        w.key.sending_ip = std::string(egress);
+        w.key.mta = std::string(mta);
+      } else {
+        w.key.sender_domain = std::string(e.sender_domain);
+      }
+    }
+    ++w.attempts;
+    if (!feeds || FamilyOf(kind) != family) continue;
+    KindCounts& k = w.kinds[static_cast<size_t>(kind)];
+    ++k.count;
+    if (k.samples.size() < 3) {
+      sample_.clear();
+      if (!StartsWith(e.reply.text, std::to_string(ce.cls.code))) {
+        absl::StrAppend(&sample_, ce.cls.code, " ");
+        if (ce.cls.enhanced.present()) {
+          absl::StrAppend(&sample_, ce.cls.enhanced.cls, ".", ce.cls.enhanced.subject, ".", ce.cls.enhanced.detail, " ");
+        }
+      }
+      absl::StrAppend(&sample_, Av(e.reply.text));
+      AddDistinct(k.samples, sample_, 3);
+    }
+    AddDistinct(k.rules, ce.cls.rule, 5);
+    AddDistinct(k.blocklists, ce.cls.blocklist, 5);
+  }
 }
 
 void AlertAggregator::FinishPartition(int partition) {
@@ -121,7 +156,9 @@ void AlertAggregator::CloseWindow(int64_t start, Window& window, std::vector<Ale
   // Groups with data in this window, then groups with an open incident but no data (a quiet window).
   for (auto& [group, counts] : window) {
     if (!group_keys_.count(group)) group_keys_.emplace(group, counts.key);
-    for (int k = 0; k < kAlertKindCount; ++k) Evaluate(start, group, &counts, static_cast<AlertKind>(k), out);
+    for (int k = 0; k < kAlertKindCount; ++k) {
+      if (FamilyOf(static_cast<AlertKind>(k)) == counts.family) Evaluate(start, group, &counts, static_cast<AlertKind>(k), out);
+    }
   }
   for (auto& [group, arr] : incidents_) {
     if (window.count(group)) continue;
@@ -147,8 +184,12 @@ void AlertAggregator::Evaluate(int64_t start, const std::string& group, const Wi
   Incident& inc = incidents_[group][ki];
   const KindThreshold& t = policy_.thresholds[ki];
   double rate = attempts ? static_cast<double>(count) / static_cast<double>(attempts) : 0.0;
-  bool above = attempts >= t.min_attempts && count >= t.min_count && rate >= t.min_rate &&
-               (!inc.baseline_seen || rate >= policy_.baseline_factor * inc.baseline);
+  // To open, a window must pass every threshold; an open incident stays open while the failures go on
+  // at the minimum rate (hysteresis: no flapping around the count threshold), and the baseline is
+  // frozen while it is open so the incident does not teach itself that it is normal.
+  const bool above_baseline = !inc.baseline_seen || rate >= policy_.baseline_factor * inc.baseline;
+  bool above = inc.open ? count > 0 && rate >= t.min_rate && above_baseline
+                        : attempts >= t.min_attempts && count >= t.min_count && rate >= t.min_rate && above_baseline;
   auto make = [&](AlertState state) {
     AlertRecord r;
     r.id = inc.id;
@@ -187,9 +228,11 @@ void AlertAggregator::Evaluate(int64_t start, const std::string& group, const Wi
     }
     return;
   }
-  // Below threshold: the baseline learns from it.
-  inc.baseline = inc.baseline_seen ? policy_.baseline_alpha * rate + (1 - policy_.baseline_alpha) * inc.baseline : rate;
-  inc.baseline_seen = true;
+  // Below threshold: the baseline learns from it, unless an incident is open.
+  if (!inc.open) {
+    inc.baseline = inc.baseline_seen ? policy_.baseline_alpha * rate + (1 - policy_.baseline_alpha) * inc.baseline : rate;
+    inc.baseline_seen = true;
+  }
   if (inc.open && ++inc.quiet >= policy_.resolve_after_quiet_windows) {
     make(AlertState::kResolved);
     inc.open = false;

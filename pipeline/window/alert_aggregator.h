@@ -1,6 +1,10 @@
-// AlertAggregator: event-time windows per key (provider × sending IP (or egress source, or MTA host) ×
-// sender domain), alert thresholds against a per-key baseline, and the incident lifecycle
-// (firing → updated → resolved, one stable id per incident).
+// AlertAggregator: event-time windows per key, alert thresholds against a per-key baseline, and the
+// incident lifecycle (firing → updated → resolved, one stable id per incident).
+//
+// Keys follow the scope of the problem, so one incident is one alert: refusals of our IP (rate limits,
+// blocklists, reputation, TLS, our configuration) are keyed provider × sending IP (or egress source, or
+// MTA host when the log has no IP); authentication and content refusals (DMARC, SPF, DKIM, spam content)
+// provider × sender domain. Every attempt counts toward the attempts of both keys.
 //
 // Time: only event time. Each input partition (file, Kafka partition) has a watermark = its max event
 // time − out-of-orderness; the aggregator's watermark is the minimum over partitions not yet finished
@@ -23,6 +27,10 @@
 #include "pipeline/worker/classified_event.h"
 
 namespace bs {
+
+enum class KeyFamily : uint8_t { kEgress, kSenderDomain };
+// The key family an alert kind is counted in.
+KeyFamily FamilyOf(AlertKind kind);
 
 class AlertAggregator {
  public:
@@ -49,6 +57,7 @@ class AlertAggregator {
     std::vector<std::string> blocklists;
   };
   struct WindowCounts {
+    KeyFamily family = KeyFamily::kEgress;
     AlertKey key;
     uint64_t attempts = 0;
     std::array<KindCounts, kAlertKindCount> kinds;
@@ -79,6 +88,7 @@ class AlertAggregator {
   uint64_t late_events_ = 0;
   int64_t closed_through_ = INT64_MIN;  // every window ending at or before this is closed
   std::string group_;
+  std::string sample_;
 };
 
 }  // namespace bs

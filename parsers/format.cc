@@ -7,6 +7,7 @@
 #include "parsers/postfix.h"
 #include "parsers/powermta.h"
 #include "parsers/sendgrid.h"
+#include "parsers/ses.h"
 
 namespace bs {
 namespace {
@@ -64,6 +65,7 @@ absl::StatusOr<std::unique_ptr<Parser>> CreateParser(Format format, const Parser
     case Format::kPowerMta: return NewPowerMtaParser(options);
     case Format::kExim: return NewEximParser(options);
     case Format::kSendGrid: return NewSendGridParser(options);
+    case Format::kSes: return NewSesParser(options);
     case Format::kAuto: return absl::InvalidArgumentError("format 'auto' must be resolved before parsing");
     default: break;
   }

@@ -112,11 +112,31 @@ void ParseLayer(const std::vector<SourceFile>& files, Layer* layer, std::vector<
 
 bool IsSpaceOrDot(char c) { return c == '.' || c == ' '; }
 
-// The class of the basic code (or of the enhanced code when there is no basic one).
-BounceType BounceFromCode(uint16_t code, const EnhancedCode& enhanced) {
-  int cls = code / 100;
-  if (cls == 0 && enhanced.present()) cls = enhanced.cls;
+BounceType BounceFromClass(int cls) {
   return cls == 4 ? BounceType::kSoft : cls == 5 ? BounceType::kHard : BounceType::kNone;
+}
+
+int ReplyClass(const NormalizedReply& r, Outcome outcome) {
+  if (r.code != 0) return r.code / 100;
+  if (r.enhanced.present()) return r.enhanced.cls;
+  switch (outcome) {
+    case Outcome::kBounced:
+    case Outcome::kRejected:
+    case Outcome::kOutOfBand:
+      return 5;
+    case Outcome::kDeferred:
+    case Outcome::kExpired:
+      return 4;
+    default:
+      return 0;
+  }
+}
+
+// A code pattern holds for the reply's basic code; a pure class pattern ("5xx") also for a reply with no
+// basic code whose class (see Prepared::cls) matches.
+bool CodeMatches(const CodePattern& c, uint16_t code, int cls) {
+  if (code != 0) return c.Matches(code);
+  return c.digits[1] == 'x' && c.digits[2] == 'x' && c.digits[0] - '0' == cls;
 }
 
 }  // namespace
@@ -318,6 +338,7 @@ RuleSetImpl::Detection RuleSetImpl::Detect(const ReplyInput& input, std::string_
 RuleSetImpl::Prepared RuleSetImpl::Prepare(const ReplyInput& input, ClassifyScratch::Impl& s) const {
   Prepared p;
   p.reply = NormalizeReply(input.code, input.enhanced, input.text, s.norm_buf);
+  p.cls = ReplyClass(p.reply, input.outcome);
   p.local = input.locally_generated;
   if (!p.local) {
     for (const auto& prefix : providers_.local_prefixes) {
@@ -338,7 +359,7 @@ bool RuleSetImpl::Holds(const Rule& r, const Prepared& p, const ReplyInput& inpu
   if (r.outcome_mask != 0 && (r.outcome_mask & (1u << static_cast<int>(input.outcome))) == 0) return false;
   if (!r.codes.empty()) {
     bool any = false;
-    for (const auto& c : r.codes) any = any || c.Matches(p.reply.code);
+    for (const auto& c : r.codes) any = any || CodeMatches(c, p.reply.code, p.cls);
     if (!any) return false;
   }
   if (!r.enhanced.empty()) {
@@ -354,7 +375,7 @@ int RuleSetImpl::Select(const Candidates& c, const Prepared& p, const ReplyInput
   constexpr int kNone = 1 << 30;
   int best = kNone;
   // Text regexes are not consulted for 2xx replies: acceptance texts carry no signal the code lacks.
-  const bool scan = !p.reply.text.empty() && p.reply.code / 100 != 2;
+  const bool scan = !p.reply.text.empty() && p.cls != 2;
   if (scan && c.set != nullptr) {
     bool scanned = false;
     if (use_set) {
@@ -407,7 +428,7 @@ Classification RuleSetImpl::Finish(const Prepared& p, int rule_index) const {
     out.category = Category::kUnknown;
     out.action = Action::kNone;
     out.scope = Scope::kNone;
-    out.bounce_type = BounceFromCode(out.code, out.enhanced);
+    out.bounce_type = BounceFromClass(p.cls);
     return out;
   }
   const Rule& r = rules_[rule_index].rule;
@@ -415,7 +436,7 @@ Classification RuleSetImpl::Finish(const Prepared& p, int rule_index) const {
   out.category = r.category;
   out.action = r.action;
   out.scope = r.scope;
-  out.bounce_type = r.bounce_from_code ? BounceFromCode(out.code, out.enhanced) : r.bounce_type;
+  out.bounce_type = r.bounce_from_code ? BounceFromClass(p.cls) : r.bounce_type;
   out.blocklist = r.blocklist;
   return out;
 }
@@ -429,6 +450,7 @@ Classification RuleSetImpl::Run(const ReplyInput& input, ClassifyScratch& scratc
     Prepared p;
     p.reply.code = input.code;
     p.reply.enhanced = input.enhanced;
+    p.cls = 2;
     p.detection = Detect(input, {}, s);
     if (explain != nullptr) {
       explain->normalized_text = std::string(input.text);

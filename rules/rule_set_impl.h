@@ -89,6 +89,10 @@ class RuleSetImpl : public RuleSet {
   // The state shared by Classify / Explain / ClassifyReference after the cheap steps.
   struct Prepared {
     NormalizedReply reply;
+    // The reply's class (2, 4, 5; 0 unknown): the basic code's, else the enhanced code's, else the
+    // outcome's (bounced/rejected → 5, deferred/expired → 4). Class patterns ("5xx") match it when the
+    // reply has no basic code: sources such as DSNs often give only "5.1.1" or only text.
+    int cls = 0;
     bool local = false;
     Detection detection;
   };

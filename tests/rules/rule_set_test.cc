@@ -192,7 +192,22 @@ TEST_F(RuleSetTest, UnknownKeepsBounceTypeFromCode) {
   EXPECT_EQ(c.action, Action::kNone);
   EXPECT_EQ(c.bounce_type, BounceType::kHard);
   EXPECT_EQ(C(In("452 something")).bounce_type, BounceType::kSoft);
-  EXPECT_EQ(C(In("no code at all")).bounce_type, BounceType::kNone);
+  // Without any code the class comes from the outcome.
+  ReplyInput in = In("no code at all");
+  EXPECT_EQ(C(in).bounce_type, BounceType::kHard);  // bounced
+  in.outcome = Outcome::kDeferred;
+  EXPECT_EQ(C(in).bounce_type, BounceType::kSoft);
+  in.outcome = Outcome::kDelivered;
+  EXPECT_EQ(C(in).bounce_type, BounceType::kNone);
+}
+
+TEST_F(RuleSetTest, ClassPatternsMatchCodelessReplies) {
+  // "5xx" holds for a reply that gives only an enhanced code (DSN style), "550" does not.
+  Classification c = C(In("5.1.1 <a@b.example>... User Unknown"));
+  EXPECT_EQ(c.rule, "generic.user_unknown");
+  EXPECT_EQ(c.code, 0);
+  EXPECT_EQ(C(In("4.1.1 later")).rule, "unknown");
+  EXPECT_EQ(C(In("5.2.1 receiving mail at a rate", "mx.google.com")).rule, "unknown");  // gmail rule says 550
 }
 
 TEST_F(RuleSetTest, DeliveredFastPath) {

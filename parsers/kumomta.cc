@@ -140,8 +140,16 @@ class KumoMtaParser final : public Parser {
       } else if (key == "event_time") {
         err = v.get_string().get(event_time);
       } else if (key == "timestamp") {
-        err = v.get_int64().get(timestamp_s);
-        if (err) return ParseResult::Error(ParseError::kBadTimestamp, "timestamp");
+        // Integer seconds as kumod writes them; some shippers rewrite it as an RFC 3339 string.
+        if (t == json_type::string) {
+          std::string_view ts;
+          err = v.get_string().get(ts);
+          std::optional<int64_t> ms = err ? std::nullopt : ParseIsoTime(ts);
+          if (!ms) return ParseResult::Error(ParseError::kBadTimestamp, "timestamp");
+          timestamp_s = *ms / 1000;
+        } else if (v.get_int64().get(timestamp_s) || timestamp_s < 0) {
+          return ParseResult::Error(ParseError::kBadTimestamp, "timestamp");
+        }
       } else if (key == "num_attempts") {
         uint64_t n = 0;
         err = v.get_uint64().get(n);

@@ -309,7 +309,7 @@ TEST(ShippedRules, DecisionsTableSplits) {
       {"550 5.7.1 Service unavailable; client host blocked using bl.spamcop.net", Category::kIpBlocklisted, false},
       {"550 5.7.1 Message rejected as spam", Category::kSpamContent, false},
       {"550 5.7.1 Delivery not authorized, message refused", Category::kPolicy, true},
-      {"554 5.7.1 Recipient address rejected: Access denied", Category::kPolicy, true},
+      {"554 5.7.1 Recipient address rejected: Access denied", Category::kMailboxUnavailable, true},
       {"554 No valid recipients", Category::kUserUnknown, true},
       {"554 5.7.1 SPF check failed", Category::kSpfFailure, false},
       {"550 5.7.26 Unauthenticated email is not accepted due to domain's DMARC policy", Category::kDmarcFailure,

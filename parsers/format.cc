@@ -4,6 +4,7 @@
 #include "absl/strings/str_cat.h"
 #include "parsers/exim.h"
 #include "parsers/kumomta.h"
+#include "parsers/mailgun.h"
 #include "parsers/postfix.h"
 #include "parsers/powermta.h"
 #include "parsers/sendgrid.h"
@@ -66,6 +67,7 @@ absl::StatusOr<std::unique_ptr<Parser>> CreateParser(Format format, const Parser
     case Format::kExim: return NewEximParser(options);
     case Format::kSendGrid: return NewSendGridParser(options);
     case Format::kSes: return NewSesParser(options);
+    case Format::kMailgun: return NewMailgunParser(options);
     case Format::kAuto: return absl::InvalidArgumentError("format 'auto' must be resolved before parsing");
     default: break;
   }

@@ -9,6 +9,7 @@
 #include "parsers/powermta.h"
 #include "parsers/sendgrid.h"
 #include "parsers/ses.h"
+#include "parsers/sparkpost.h"
 
 namespace bs {
 namespace {
@@ -68,6 +69,7 @@ absl::StatusOr<std::unique_ptr<Parser>> CreateParser(Format format, const Parser
     case Format::kSendGrid: return NewSendGridParser(options);
     case Format::kSes: return NewSesParser(options);
     case Format::kMailgun: return NewMailgunParser(options);
+    case Format::kSparkPost: return NewSparkPostParser(options);
     case Format::kAuto: return absl::InvalidArgumentError("format 'auto' must be resolved before parsing");
     default: break;
   }

@@ -173,23 +173,24 @@ void AlertAggregator::Evaluate(int64_t start, const std::string& group, const Wi
   const size_t ki = static_cast<size_t>(kind);
   uint64_t attempts = counts ? counts->attempts : 0;
   uint64_t count = counts ? counts->kinds[ki].count : 0;
-  auto inc_it = incidents_.find(group);
-  if (count == 0 && (inc_it == incidents_.end() || !inc_it->second[ki].open)) {
+  Incident& inc = incidents_[group][ki];
+  if (count == 0 && !inc.open) {
     // Nothing of this kind and no incident: only the baseline learns (a quiet window at rate 0).
-    if (inc_it != incidents_.end() && inc_it->second[ki].baseline_seen) {
-      inc_it->second[ki].baseline *= (1 - policy_.baseline_alpha);
-    }
+    inc.baseline = inc.baseline_seen ? inc.baseline * (1 - policy_.baseline_alpha) : 0.0;
+    inc.baseline_seen = true;
     return;
   }
-  Incident& inc = incidents_[group][ki];
   const KindThreshold& t = policy_.thresholds[ki];
   double rate = attempts ? static_cast<double>(count) / static_cast<double>(attempts) : 0.0;
   // To open, a window must pass every threshold; an open incident stays open while the failures go on
   // at the minimum rate (hysteresis: no flapping around the count threshold), and the baseline is
   // frozen while it is open so the incident does not teach itself that it is normal.
   const bool above_baseline = !inc.baseline_seen || rate >= policy_.baseline_factor * inc.baseline;
+  const bool single_occurrence = t.min_count <= 1;
+  const bool warm = inc.baseline_seen || single_occurrence || rate >= policy_.cold_start_rate;
   bool above = inc.open ? count > 0 && rate >= t.min_rate && above_baseline
-                        : attempts >= t.min_attempts && count >= t.min_count && rate >= t.min_rate && above_baseline;
+                        : attempts >= t.min_attempts && count >= t.min_count && rate >= t.min_rate &&
+                              above_baseline && warm;
   auto make = [&](AlertState state) {
     AlertRecord r;
     r.id = inc.id;

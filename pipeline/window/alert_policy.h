@@ -25,6 +25,10 @@ struct AlertPolicy {
   double update_factor = 2.0;                  // "updated" when the count grows this much over the last report
   double baseline_alpha = 0.3;                 // EWMA weight of the newest quiet window
   double baseline_factor = 3.0;                // the rate must also exceed this × baseline
+  // A key with no closed window yet has no baseline: it fires only above this rate (a key that is
+  // always at 20 % learns that as its baseline instead of paging at start). Kinds whose threshold is a
+  // single occurrence (blocklist, sender_config) are exempt.
+  double cold_start_rate = 0.5;
   std::array<KindThreshold, kAlertKindCount> thresholds = DefaultThresholds();
 
   static std::array<KindThreshold, kAlertKindCount> DefaultThresholds();

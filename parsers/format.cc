@@ -3,6 +3,7 @@
 #include "pipeline/base/strings.h"
 #include "absl/strings/str_cat.h"
 #include "parsers/exim.h"
+#include "parsers/json_mapping.h"
 #include "parsers/kumomta.h"
 #include "parsers/mailgun.h"
 #include "parsers/postfix.h"
@@ -70,6 +71,11 @@ absl::StatusOr<std::unique_ptr<Parser>> CreateParser(Format format, const Parser
     case Format::kSes: return NewSesParser(options);
     case Format::kMailgun: return NewMailgunParser(options);
     case Format::kSparkPost: return NewSparkPostParser(options);
+    case Format::kJsonMapping: {
+      absl::Status valid = ValidateJsonFieldMap(options.json);
+      if (!valid.ok()) return valid;
+      return NewJsonMappingParser(options);
+    }
     case Format::kAuto: return absl::InvalidArgumentError("format 'auto' must be resolved before parsing");
     default: break;
   }

@@ -36,8 +36,8 @@ std::optional<Format> FormatFromName(std::string_view name);
 Format DetectFormat(std::string_view head);
 
 // Generic JSON (--format json): where each field of a record lives, as dotted paths into the object
-// ("response.code", "recipients.0", a key with dots or slashes written as-is per segment). An empty path
-// means the records have no such field. Defaults fit a flat {"recipient","type","timestamp",…} record.
+// ("response.code", "recipients.0" for an array element; "\." is a dot inside a key). An empty path means
+// the records have no such field. Defaults fit a flat {"recipient","type","timestamp",…} record.
 struct JsonFieldMap {
   std::string recipient = "recipient";  // a string, or an array of strings (one event each)
   std::string outcome = "type";         // mapped through `outcome_values`

@@ -101,7 +101,11 @@ class KumoMtaParser final : public Parser {
       return ParseResult::Error(ParseError::kInvalidJson);
     }
     object obj;
-    if (doc.get_object().get(obj)) return ParseResult::Error(ParseError::kNotAnObject);
+    if (auto err = doc.get_object().get(obj)) {
+      if (record.front() != '{') return ParseResult::Error(ParseError::kNotAnObject);
+      if (err == simdjson::INCOMPLETE_ARRAY_OR_OBJECT) return ParseResult::Error(ParseError::kTruncated);
+      return ParseResult::Error(ParseError::kInvalidJson);
+    }
     std::string_view type_name, event_time, queue;
     int64_t timestamp_s = -1;
     bool have_response = false;

@@ -162,6 +162,7 @@ absl::StatusOr<PipelineStats> RunReplay(const ReplayOptions& options, std::share
       if (threads > 1) w.Wait(&item);
       RETURN_IF_ERROR(item.status);
       is.records += item.result.records;
+      is.event_records += item.result.event_records;
       for (size_t r = 0; r < kSkipReasonCount; ++r) is.skipped[r] += item.result.skipped[r];
       is.dead_letters += item.result.dead_letters.size();
       is.events += item.result.events.size();

@@ -264,7 +264,7 @@ void Generate(const GeneratorOptions& o, std::string& out) {
             if (b == 1) out += "\x01\x02garbage \xff\xfe from a broken shipper\n";
             if (b == 2) out += "{\"id\":\"9a1b\",\"recipient\":\"no-type@outlook.com\",\"timestamp\":1793620000}\n";
           } else {
-            if (b == 0) out += "2026-11-02T10:00:00.000000+00:00 mta1 postfix/smtp[2222]: 0A1B2C3D4E: to=<cut@gmail.com>, relay=gmail-smtp-in.l.google.com[142.250.153.26]:25, delay=1, delays=0/0/0/1, dsn=5.1.1, status=bounced (host gmail-smtp-in.l.google.com[142.250.153.26] said: 550 5.1.1 The email acc\n";
+            if (b == 0) out += "2026-11-02T10:00:00.000000+00:00 mta1 postfix/smtp[2222]: 0A1B2C3D4E: to=<cut@gmail.com>, relay=gmail-smtp-in.l.google.com[142.250.153.26]:25, delay=1, delays=0/0/0/1, dsn=5.1\n";
             if (b == 1) out += "\x01\x02garbage \xff\xfe from a broken shipper\n";
             if (b == 2) out += "Nov 31 99:00:00 mta2 postfix/smtp[1]: 0A1B2C3D4F: to=<x@y.example>, status=sent (250 ok)\n";
           }

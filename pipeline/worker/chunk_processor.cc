@@ -54,6 +54,7 @@ absl::Status ChunkProcessor::Process(const Chunk& chunk, int input_index, std::s
       ++out.skipped[static_cast<size_t>(r.skip)];
       continue;
     }
+    ++out.event_records;
     for (DeliveryEvent& e : events_) {
       MakeDurable(e, lo, hi, out.arena);
       Classification cls;

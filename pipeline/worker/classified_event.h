@@ -33,6 +33,7 @@ struct ChunkResult {
   std::vector<ClassifiedEvent> events;
   std::vector<DeadLetter> dead_letters;
   uint64_t records = 0;
+  uint64_t event_records = 0;  // records that produced at least one event
   std::array<uint64_t, kSkipReasonCount> skipped{};
   Arena arena;
 
@@ -40,6 +41,7 @@ struct ChunkResult {
     events.clear();
     dead_letters.clear();
     records = 0;
+    event_records = 0;
     skipped.fill(0);
     arena.Reset();
   }

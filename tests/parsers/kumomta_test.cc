@@ -85,7 +85,8 @@ TEST_F(KumoMtaTest, NonDeliveryRecordsAreCountedSkips) {
 TEST_F(KumoMtaTest, MalformedRecordsAreErrorsWithReasons) {
   EXPECT_EQ(FateOf(""), "error:empty_record");
   EXPECT_EQ(FateOf("[1,2]"), "error:not_a_json_object");
-  EXPECT_EQ(FateOf(R"({"type":"Bounce","recipient":"a@x.com","response":{"code":55)"), "error:not_a_json_object");
+  EXPECT_EQ(FateOf(R"({"type":"Bounce","recipient":"a@x.com","response":{"code":55)"), "error:truncated_record");
+  EXPECT_EQ(FateOf(R"({"type":"Bounce",,})"), "error:invalid_json");
   EXPECT_EQ(FateOf(R"({"recipient":"a@x.com","response":{"code":550},"timestamp":1})"), "error:missing_field");
   EXPECT_EQ(FateOf(R"({"type":"Bounce","response":{"code":550},"timestamp":1})"), "error:missing_field");
   EXPECT_EQ(FateOf(R"({"type":"Bounce","recipient":"a@x.com","timestamp":1})"), "error:missing_field");

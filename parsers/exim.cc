@@ -25,19 +25,6 @@ bool AllBase62(std::string_view s) {
   return true;
 }
 
-// "1RwtZn-000Hp3-BF" (≤ 4.96) or "10HmaX-000000005vi-0000" (≥ 4.97).
-bool IsMessageId(std::string_view s) {
-  if (s.size() == 16) {
-    return s[6] == '-' && s[13] == '-' && AllBase62(s.substr(0, 6)) && AllBase62(s.substr(7, 6)) &&
-           AllBase62(s.substr(14, 2));
-  }
-  if (s.size() == 23) {
-    return s[6] == '-' && s[18] == '-' && AllBase62(s.substr(0, 6)) && AllBase62(s.substr(7, 11)) &&
-           AllBase62(s.substr(19, 4));
-  }
-  return false;
-}
-
 std::string_view FirstToken(std::string_view s) { return s.substr(0, s.find(' ')); }
 
 std::string_view AfterToken(std::string_view s) {
@@ -390,7 +377,7 @@ class EximParser final : public Parser {
       if (close != std::string_view::npos) s.remove_prefix(close + 2);
     }
     std::string_view id = FirstToken(s);
-    if (!IsMessageId(id)) {
+    if (!IsEximMessageId(id)) {
       if (size_t at = s.find(" rejected RCPT "); at != std::string_view::npos) return ParseRejectedRcpt(s, at, e, out);
       return ParseResult::Skip(SkipReason::kInformational);
     }
@@ -491,6 +478,18 @@ class EximParser final : public Parser {
 };
 
 }  // namespace
+
+bool IsEximMessageId(std::string_view s) {
+  if (s.size() == 16) {
+    return s[6] == '-' && s[13] == '-' && AllBase62(s.substr(0, 6)) && AllBase62(s.substr(7, 6)) &&
+           AllBase62(s.substr(14, 2));
+  }
+  if (s.size() == 23) {
+    return s[6] == '-' && s[18] == '-' && AllBase62(s.substr(0, 6)) && AllBase62(s.substr(7, 11)) &&
+           AllBase62(s.substr(19, 4));
+  }
+  return false;
+}
 
 std::unique_ptr<Parser> NewEximParser(const ParserOptions& options) { return std::make_unique<EximParser>(options); }
 

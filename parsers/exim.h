@@ -28,6 +28,7 @@
 #define BOUNCESTREAM_PARSERS_EXIM_H_
 
 #include <memory>
+#include <string_view>
 
 #include "parsers/format.h"
 #include "parsers/parser.h"
@@ -35,6 +36,10 @@
 namespace bs {
 
 std::unique_ptr<Parser> NewEximParser(const ParserOptions& options);
+
+// "1RwtZn-000Hp3-BF" (6-6-2 base62, before 4.97) or "10HmaX-000000005vi-0000" (6-11-4, 4.97 on).
+// Format detection uses it too.
+bool IsEximMessageId(std::string_view s);
 
 }  // namespace bs
 

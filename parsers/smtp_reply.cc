@@ -2,6 +2,7 @@
 // once per record on the hot path.
 #include "parsers/smtp_reply.h"
 
+#include <array>
 #include <cstring>
 
 namespace bs {
@@ -84,6 +85,13 @@ size_t ContinuationAt(std::string_view s, size_t i, uint16_t* code, EnhancedCode
   *code = c;
   return j - i;
 }
+
+// Characters the normaliser must look at: whitespace, digits that can start a code, '#'.
+constexpr auto kSpecial = [] {
+  std::array<bool, 256> t{};
+  for (char c : {' ', '\t', '\r', '\n', '\f', '\v', '2', '3', '4', '5', '#'}) t[static_cast<unsigned char>(c)] = true;
+  return t;
+}();
 
 std::string_view Trim(std::string_view s) {
   size_t b = 0, e = s.size();
@@ -178,27 +186,41 @@ NormalizedReply NormalizeReply(uint16_t code, const EnhancedCode& enhanced, std:
   char* dst = buf.data();
   size_t w = 0;
   bool pending_space = false;
-  for (size_t i = 0; i < s.size();) {
+  const size_t n = s.size();
+  size_t i = 0;
+  while (i < n) {
+    // Copy the run of ordinary characters in one go; only whitespace, code-like digits and '#' need a look.
+    size_t start = i;
+    while (i < n && !kSpecial[static_cast<unsigned char>(s[i])]) ++i;
+    if (i > start) {
+      if (pending_space) {
+        dst[w++] = ' ';
+        pending_space = false;
+      }
+      std::memcpy(dst + w, s.data() + start, i - start);
+      w += i - start;
+      if (i >= n) break;
+    }
     char ch = s[i];
     if (IsSpace(ch)) {
       pending_space = w > 0;
       ++i;
       continue;
     }
-    if (IsDigit(ch) && AtWordStart(s, i)) {
+    if (ch != '#' && AtWordStart(s, i)) {
       uint16_t c = 0;
       EnhancedCode e;
       bool has_enh = false;
-      size_t n = ContinuationAt(s, i, &c, &e, &has_enh);
-      if (n > 0) {
+      size_t len = ContinuationAt(s, i, &c, &e, &has_enh);
+      if (len > 0) {
         if (out.code == 0) out.code = c;
         if (has_enh && !out.enhanced.present()) out.enhanced = e;
-        i += n;
+        i += len;
         // The separator after the token goes with it; a space is re-inserted if text follows.
         continue;
       }
     }
-    if (ch == '#' && !out.enhanced.present() && i + 1 < s.size() && IsClassDigit(s[i + 1])) {
+    if (ch == '#' && !out.enhanced.present() && i + 1 < n && IsClassDigit(s[i + 1])) {
       // MessageLabs "(#5.1.1)", AsyncOS "#5.7.1": an enhanced code the record did not carry.
       EnhancedCode e;
       if (EnhancedAt(s, i + 1, &e) > 0) out.enhanced = e;

@@ -112,6 +112,16 @@ void ParseLayer(const std::vector<SourceFile>& files, Layer* layer, std::vector<
 
 bool IsSpaceOrDot(char c) { return c == '.' || c == ' '; }
 
+// `s` itself when it has no upper-case ASCII (the usual case: no copy), else a lower-cased copy in `buf`.
+std::string_view LowerView(std::string_view s, std::string& buf) {
+  bool upper = false;
+  for (char c : s) upper |= (c >= 'A' && c <= 'Z');
+  if (!upper) return s;
+  buf.assign(s.data(), s.size());
+  absl::AsciiStrToLower(&buf);
+  return buf;
+}
+
 BounceType BounceFromClass(int cls) {
   return cls == 4 ? BounceType::kSoft : cls == 5 ? BounceType::kHard : BounceType::kNone;
 }
@@ -292,9 +302,7 @@ RuleSetImpl::Detection RuleSetImpl::Detect(const ReplyInput& input, std::string_
   std::string_view mx = input.mx_host;
   while (!mx.empty() && IsSpaceOrDot(mx.back())) mx.remove_suffix(1);
   if (!mx.empty() && !mx_suffix_.empty()) {
-    s.lower_buf.assign(mx.data(), mx.size());
-    absl::AsciiStrToLower(&s.lower_buf);
-    std::string_view host = s.lower_buf;
+    std::string_view host = LowerView(mx, s.lower_buf);
     for (;;) {
       auto it = mx_suffix_.find(AV(host));
       if (it != mx_suffix_.end()) {
@@ -323,9 +331,7 @@ RuleSetImpl::Detection RuleSetImpl::Detect(const ReplyInput& input, std::string_
   std::string_view dom = input.recipient_domain;
   while (!dom.empty() && IsSpaceOrDot(dom.back())) dom.remove_suffix(1);
   if (!dom.empty() && !domain_.empty()) {
-    s.lower_buf.assign(dom.data(), dom.size());
-    absl::AsciiStrToLower(&s.lower_buf);
-    auto it = domain_.find(s.lower_buf);
+    auto it = domain_.find(AV(LowerView(dom, s.lower_buf)));
     if (it != domain_.end()) {
       d.entry = it->second;
       d.provider = providers_.providers[d.entry].provider;

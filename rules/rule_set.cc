@@ -265,7 +265,13 @@ absl::StatusOr<std::shared_ptr<const RuleSetImpl>> LoadRuleSet(const std::string
     auto set = std::make_unique<RE2::Set>(opts, RE2::UNANCHORED);
     const auto& entries = rs->providers_.providers;
     for (int e = 0; e < static_cast<int>(entries.size()); ++e) {
-      for (const auto& s : entries[e].mx_suffixes) rs->mx_suffix_.emplace(s, e);  // first entry wins
+      for (const auto& s : entries[e].mx_suffixes) {
+        auto& info = rs->mx_suffix_[s];
+        if (info.entry < 0) info.entry = e;  // the first entry naming a suffix wins
+        for (size_t dot = s.find('.'); dot != std::string::npos; dot = s.find('.', dot + 1)) {
+          rs->mx_suffix_[s.substr(dot + 1)].extendable = true;
+        }
+      }
       for (const auto& d : entries[e].domains) rs->domain_.emplace(d, e);
       for (const auto& pat : entries[e].reply_patterns) {
         std::string err;
@@ -303,17 +309,23 @@ RuleSetImpl::Detection RuleSetImpl::Detect(const ReplyInput& input, std::string_
   while (!mx.empty() && IsSpaceOrDot(mx.back())) mx.remove_suffix(1);
   if (!mx.empty() && !mx_suffix_.empty()) {
     std::string_view host = LowerView(mx, s.lower_buf);
+    // Longest matching suffix on label boundaries, walking from the last label leftwards.
+    size_t i = host.rfind('.');
+    i = i == std::string_view::npos ? 0 : i + 1;
+    int best = -1;
     for (;;) {
-      auto it = mx_suffix_.find(AV(host));
-      if (it != mx_suffix_.end()) {
-        d.entry = it->second;
-        d.provider = providers_.providers[d.entry].provider;
-        d.by = DetectedBy::kMx;
-        return d;
-      }
-      size_t dot = host.find('.');
-      if (dot == std::string_view::npos) break;
-      host.remove_prefix(dot + 1);
+      auto it = mx_suffix_.find(AV(host.substr(i)));
+      if (it == mx_suffix_.end()) break;
+      if (it->second.entry >= 0) best = it->second.entry;
+      if (!it->second.extendable || i == 0) break;
+      size_t prev = i >= 2 ? host.rfind('.', i - 2) : std::string_view::npos;
+      i = prev == std::string_view::npos ? 0 : prev + 1;
+    }
+    if (best >= 0) {
+      d.entry = best;
+      d.provider = providers_.providers[d.entry].provider;
+      d.by = DetectedBy::kMx;
+      return d;
     }
   }
   // 2. The reply's own identifiers ("- gsmtp", "[TSS04]", "(S3150)").

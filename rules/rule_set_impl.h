@@ -114,7 +114,14 @@ class RuleSetImpl : public RuleSet {
   int delivered_rule_ = -1;  // "generic.delivered": the fast path for accepted mail
 
   ProvidersFile providers_;
-  absl::flat_hash_map<std::string, int> mx_suffix_;  // suffix → provider entry
+  // MX suffix → provider entry (-1 for a suffix only present because a longer one extends it), and
+  // whether a longer suffix exists: the lookup walks from the last label leftwards and stops as soon as
+  // no longer suffix can match (usually after 1–2 lookups).
+  struct SuffixInfo {
+    int entry = -1;
+    bool extendable = false;
+  };
+  absl::flat_hash_map<std::string, SuffixInfo> mx_suffix_;
   absl::flat_hash_map<std::string, int> domain_;     // recipient domain → provider entry
   std::unique_ptr<RE2::Set> reply_set_;
   std::vector<int> reply_entry_;  // reply_set_ index → provider entry

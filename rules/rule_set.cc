@@ -218,6 +218,40 @@ absl::StatusOr<std::shared_ptr<const RuleSetImpl>> LoadRuleSet(const std::string
     if (cr.rule.id == "generic.delivered") rs->delivered_rule_ = static_cast<int>(rs->rules_.size());
     rs->rules_.push_back(std::move(cr));
   }
+  // Provider detection tables.
+  {
+    RE2::Options opts;
+    opts.set_log_errors(false);
+    opts.set_max_mem(kSetMaxMem);
+    auto set = std::make_unique<RE2::Set>(opts, RE2::UNANCHORED);
+    const auto& entries = rs->providers_.providers;
+    for (int e = 0; e < static_cast<int>(entries.size()); ++e) {
+      for (const auto& s : entries[e].mx_suffixes) {
+        auto& info = rs->mx_suffix_[s];
+        if (info.entry < 0) info.entry = e;  // the first entry naming a suffix wins
+        for (size_t dot = s.find('.'); dot != std::string::npos; dot = s.find('.', dot + 1)) {
+          rs->mx_suffix_[s.substr(dot + 1)].extendable = true;
+        }
+      }
+      for (const auto& d : entries[e].domains) rs->domain_.emplace(d, e);
+      for (const auto& pat : entries[e].reply_patterns) {
+        std::string err;
+        if (set->Add(pat, &err) < 0) {
+          errors.push_back(absl::StrCat(entries[e].file, ":", entries[e].line, ": bad regex: ", err));
+          continue;
+        }
+        rs->reply_entry_.push_back(e);
+      }
+    }
+    if (!rs->reply_entry_.empty()) {
+      if (!set->Compile()) errors.push_back("providers.toml: reply_patterns RE2::Set compilation failed");
+      rs->reply_set_ = std::move(set);
+    }
+  }
+  std::vector<const std::string*> reply_patterns;
+  for (const auto& e : rs->providers_.providers) {
+    for (const auto& pat : e.reply_patterns) reply_patterns.push_back(&pat);
+  }
   for (int p = 0; p < kProviderCount; ++p) {
     auto& c = rs->candidates_[p];
     for (uint32_t i = 0; i < rs->rules_.size(); ++i) {
@@ -255,38 +289,15 @@ absl::StatusOr<std::shared_ptr<const RuleSetImpl>> LoadRuleSet(const std::string
       }
       c.set = std::move(set);
     }
+    if (!reply_patterns.empty() && reply_patterns.size() == rs->reply_entry_.size()) {
+      auto ids = std::make_unique<RE2::Set>(opts, RE2::UNANCHORED);
+      bool ok = true;
+      for (uint32_t pos : c.set_pos) ok = ok && ids->Add(rs->rules_[c.order[pos]].rule.text, nullptr) >= 0;
+      for (const std::string* pat : reply_patterns) ok = ok && ids->Add(*pat, nullptr) >= 0;
+      if (ok && ids->Compile()) c.set_with_ids = std::move(ids);
+    }
   }
 
-  // Provider detection tables.
-  {
-    RE2::Options opts;
-    opts.set_log_errors(false);
-    opts.set_max_mem(kSetMaxMem);
-    auto set = std::make_unique<RE2::Set>(opts, RE2::UNANCHORED);
-    const auto& entries = rs->providers_.providers;
-    for (int e = 0; e < static_cast<int>(entries.size()); ++e) {
-      for (const auto& s : entries[e].mx_suffixes) {
-        auto& info = rs->mx_suffix_[s];
-        if (info.entry < 0) info.entry = e;  // the first entry naming a suffix wins
-        for (size_t dot = s.find('.'); dot != std::string::npos; dot = s.find('.', dot + 1)) {
-          rs->mx_suffix_[s.substr(dot + 1)].extendable = true;
-        }
-      }
-      for (const auto& d : entries[e].domains) rs->domain_.emplace(d, e);
-      for (const auto& pat : entries[e].reply_patterns) {
-        std::string err;
-        if (set->Add(pat, &err) < 0) {
-          errors.push_back(absl::StrCat(entries[e].file, ":", entries[e].line, ": bad regex: ", err));
-          continue;
-        }
-        rs->reply_entry_.push_back(e);
-      }
-    }
-    if (!rs->reply_entry_.empty()) {
-      if (!set->Compile()) errors.push_back("providers.toml: reply_patterns RE2::Set compilation failed");
-      rs->reply_set_ = std::move(set);
-    }
-  }
   if (!errors.empty()) return absl::InvalidArgumentError(absl::StrJoin(errors, "\n"));
   return std::shared_ptr<const RuleSetImpl>(std::move(rs));
 }
@@ -301,8 +312,21 @@ absl::StatusOr<std::shared_ptr<const RuleSet>> RuleSet::Load(const Options& opti
 
 // ---- classification ----
 
+RuleSetImpl::Detection RuleSetImpl::DetectReply(std::string_view text, ClassifyScratch::Impl& s) const {
+  Detection d;
+  if (reply_set_ == nullptr || text.empty()) return d;
+  s.detect_matches.clear();
+  if (reply_set_->Match(text, &s.detect_matches) && !s.detect_matches.empty()) {
+    int best = *std::min_element(s.detect_matches.begin(), s.detect_matches.end());
+    d.entry = reply_entry_[best];
+    d.provider = providers_.providers[d.entry].provider;
+    d.by = DetectedBy::kReply;
+  }
+  return d;
+}
+
 RuleSetImpl::Detection RuleSetImpl::Detect(const ReplyInput& input, std::string_view text,
-                                           ClassifyScratch::Impl& s) const {
+                                           ClassifyScratch::Impl& s, bool scan_reply) const {
   Detection d;
   // 1. The MX host that answered, by suffix on label boundaries ("alt1.gmail-smtp-in.l.google.com").
   std::string_view mx = input.mx_host;
@@ -329,15 +353,9 @@ RuleSetImpl::Detection RuleSetImpl::Detect(const ReplyInput& input, std::string_
     }
   }
   // 2. The reply's own identifiers ("- gsmtp", "[TSS04]", "(S3150)").
-  if (reply_set_ != nullptr && !text.empty()) {
-    s.detect_matches.clear();
-    if (reply_set_->Match(text, &s.detect_matches) && !s.detect_matches.empty()) {
-      int best = *std::min_element(s.detect_matches.begin(), s.detect_matches.end());
-      d.entry = reply_entry_[best];
-      d.provider = providers_.providers[d.entry].provider;
-      d.by = DetectedBy::kReply;
-      return d;
-    }
+  if (scan_reply) {
+    Detection r = DetectReply(text, s);
+    if (r.by != DetectedBy::kNone) return r;
   }
   // 3. The recipient's domain (the weakest signal: a vanity domain can point anywhere).
   std::string_view dom = input.recipient_domain;
@@ -353,7 +371,8 @@ RuleSetImpl::Detection RuleSetImpl::Detect(const ReplyInput& input, std::string_
   return d;
 }
 
-RuleSetImpl::Prepared RuleSetImpl::Prepare(const ReplyInput& input, ClassifyScratch::Impl& s) const {
+RuleSetImpl::Prepared RuleSetImpl::Prepare(const ReplyInput& input, ClassifyScratch::Impl& s,
+                                           bool scan_reply) const {
   Prepared p;
   p.reply = NormalizeReply(input.code, input.enhanced, input.text, s.norm_buf);
   p.cls = ReplyClass(p.reply, input.outcome);
@@ -367,7 +386,7 @@ RuleSetImpl::Prepared RuleSetImpl::Prepare(const ReplyInput& input, ClassifyScra
     }
   }
   // Our own MTA's replies say nothing about the remote provider's rules.
-  if (!p.local) p.detection = Detect(input, p.reply.text, s);
+  if (!p.local) p.detection = Detect(input, p.reply.text, s, scan_reply);
   return p;
 }
 
@@ -389,19 +408,28 @@ bool RuleSetImpl::Holds(const Rule& r, const Prepared& p, const ReplyInput& inpu
 }
 
 int RuleSetImpl::Select(const Candidates& c, const Prepared& p, const ReplyInput& input,
-                        ClassifyScratch::Impl& s, bool use_set, std::vector<uint32_t>* matched) const {
+                        ClassifyScratch::Impl& s, bool use_set, std::vector<uint32_t>* matched,
+                        int* id_index) const {
   constexpr int kNone = 1 << 30;
   int best = kNone;
   // Text regexes are not consulted for 2xx replies: acceptance texts carry no signal the code lacks.
   const bool scan = !p.reply.text.empty() && p.cls != 2;
-  if (scan && c.set != nullptr) {
+  const RE2::Set* set = id_index != nullptr ? c.set_with_ids.get() : c.set.get();
+  if (id_index != nullptr) *id_index = -1;
+  if (scan && set != nullptr) {
     bool scanned = false;
     if (use_set) {
       s.matches.clear();
       RE2::Set::ErrorInfo info;
-      if (c.set->Match(p.reply.text, &s.matches, &info)) {
+      const int n_rules = static_cast<int>(c.set_pos.size());
+      if (set->Match(p.reply.text, &s.matches, &info)) {
         scanned = true;
         for (int idx : s.matches) {
+          if (idx >= n_rules) {  // a reply identifier (only in set_with_ids)
+            const int k = idx - n_rules;
+            if (*id_index < 0 || k < *id_index) *id_index = k;
+            continue;
+          }
           uint32_t pos = c.set_pos[idx];
           if (static_cast<int>(pos) >= best && matched == nullptr) continue;
           if (!Holds(rules_[c.order[pos]].rule, p, input)) continue;
@@ -414,6 +442,7 @@ int RuleSetImpl::Select(const Candidates& c, const Prepared& p, const ReplyInput
         // Out of memory in the DFA (or similar): not "no match". Count it and answer with the per-regex
         // loop, which is slower but right.
         set_failures_.fetch_add(1, std::memory_order_relaxed);
+        if (id_index != nullptr) *id_index = -2;
       }
     }
     if (!scanned) {
@@ -469,7 +498,7 @@ Classification RuleSetImpl::Run(const ReplyInput& input, ClassifyScratch& scratc
     p.reply.code = input.code;
     p.reply.enhanced = input.enhanced;
     p.cls = 2;
-    p.detection = Detect(input, {}, s);
+    p.detection = Detect(input, {}, s, /*scan_reply=*/false);
     if (explain != nullptr) {
       explain->normalized_text = std::string(input.text);
       explain->matched_set = "fast_path";
@@ -477,11 +506,48 @@ Classification RuleSetImpl::Run(const ReplyInput& input, ClassifyScratch& scratc
     }
     return Finish(p, delivered_rule_);
   }
-  Prepared p = Prepare(input, s);
-  const Candidates& c = candidates_[static_cast<int>(p.detection.provider)];
+  // With the RE2::Set, reply identifiers are found by the rule scan itself (set_with_ids) when the MX
+  // host did not name the provider: one scan instead of two for most replies. The per-regex reference
+  // detects first, as the definition says (MX, reply identifiers, recipient domain).
+  Prepared p = Prepare(input, s, /*scan_reply=*/!use_set);
   std::vector<uint32_t> matched;
-  int pos = Select(c, p, input, s, use_set, explain != nullptr ? &matched : nullptr);
-  int rule_index = pos < 0 ? -1 : static_cast<int>(c.order[pos]);
+  std::vector<uint32_t>* mp = explain != nullptr ? &matched : nullptr;
+  bool with_ids = use_set && !p.local && p.detection.by != DetectedBy::kMx && reply_set_ != nullptr &&
+                  !p.reply.text.empty();
+  if (with_ids && (p.cls == 2 || candidates_[static_cast<int>(p.detection.provider)].set_with_ids == nullptr)) {
+    // 2xx replies are not scanned for rules (and a set that failed to build has no identifiers):
+    // look for identifiers alone.
+    Detection r = DetectReply(p.reply.text, s);
+    if (r.by != DetectedBy::kNone) p.detection = r;
+    with_ids = false;
+  }
+  const Candidates* c = &candidates_[static_cast<int>(p.detection.provider)];
+  int pos;
+  if (with_ids) {
+    int id = -1;
+    pos = Select(*c, p, input, s, use_set, mp, &id);
+    Detection r;
+    if (id >= 0) {
+      r.entry = reply_entry_[id];
+      r.provider = providers_.providers[r.entry].provider;
+      r.by = DetectedBy::kReply;
+    } else if (id == -2) {
+      r = DetectReply(p.reply.text, s);  // the combined scan failed: detect on its own
+    }
+    if (r.by != DetectedBy::kNone) {
+      const bool same = r.provider == p.detection.provider;
+      p.detection = r;
+      if (!same) {
+        c = &candidates_[static_cast<int>(p.detection.provider)];
+        matched.clear();
+        pos = Select(*c, p, input, s, use_set, mp, nullptr);
+      }
+    }
+  } else {
+    pos = Select(*c, p, input, s, use_set, mp, nullptr);
+  }
+  const Candidates& cand = *c;
+  int rule_index = pos < 0 ? -1 : static_cast<int>(cand.order[pos]);
   Classification out = Finish(p, rule_index);
   if (explain != nullptr) {
     explain->normalized_text = std::string(p.reply.text);
@@ -502,8 +568,8 @@ Classification RuleSetImpl::Run(const ReplyInput& input, ClassifyScratch& scratc
         }
       }
       std::sort(matched.begin(), matched.end());
-      for (uint32_t mp : matched) {
-        if (static_cast<int>(mp) != pos) explain->also_matched.push_back(rules_[c.order[mp]].rule.id);
+      for (uint32_t m : matched) {
+        if (static_cast<int>(m) != pos) explain->also_matched.push_back(rules_[cand.order[m]].rule.id);
       }
     }
   }

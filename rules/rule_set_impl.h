@@ -80,6 +80,9 @@ class RuleSetImpl : public RuleSet {
     std::unique_ptr<RE2::Set> set;       // the text rules of `order`; null if none
     std::vector<uint32_t> set_pos;       // set index → position in `order`
     std::vector<uint32_t> textless_pos;  // positions (ascending) of the code-only rules
+    // The same patterns followed by every provider's reply identifiers (providers.toml): used when the
+    // MX host did not name the provider, so one scan finds both the rules and the identifiers.
+    std::unique_ptr<RE2::Set> set_with_ids;
   };
   struct Detection {
     Provider provider = Provider::kOther;
@@ -97,13 +100,17 @@ class RuleSetImpl : public RuleSet {
     Detection detection;
   };
 
-  Prepared Prepare(const ReplyInput& input, ClassifyScratch::Impl& s) const;
-  Detection Detect(const ReplyInput& input, std::string_view text, ClassifyScratch::Impl& s) const;
+  // `scan_reply`: also run the reply-identifier set (otherwise Run finds identifiers in its rule scan).
+  Prepared Prepare(const ReplyInput& input, ClassifyScratch::Impl& s, bool scan_reply) const;
+  Detection Detect(const ReplyInput& input, std::string_view text, ClassifyScratch::Impl& s,
+                   bool scan_reply) const;
+  Detection DetectReply(std::string_view text, ClassifyScratch::Impl& s) const;
   bool Holds(const Rule& r, const Prepared& p, const ReplyInput& input) const;
   // Position in candidates.order of the winner, or -1. `matched_positions`, when given, receives every
-  // position whose rule matched (for explain).
+  // position whose rule matched (for explain). With `id_index` the scan uses set_with_ids and stores
+  // the lowest reply-identifier index that matched (-1 none, -2 the scan failed).
   int Select(const Candidates& c, const Prepared& p, const ReplyInput& input, ClassifyScratch::Impl& s,
-             bool use_set, std::vector<uint32_t>* matched_positions) const;
+             bool use_set, std::vector<uint32_t>* matched_positions, int* id_index) const;
   Classification Finish(const Prepared& p, int rule_index) const;
   Classification Run(const ReplyInput& input, ClassifyScratch& scratch, bool use_set,
                      Explanation* explain) const;

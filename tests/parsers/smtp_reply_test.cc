@@ -115,6 +115,23 @@ TEST(NormalizeReply, DoesNotEatNumbersThatAreData) {
   EXPECT_EQ(n.text, "Client host 192.0.2.250 5.7.1 blocked");
 }
 
+TEST(NormalizeReply, TokensOnlyAtWordStarts) {
+  std::string buf;
+  // After punctuation that starts a word, inside long runs, next to UTF-8 and tabs.
+  NormalizedReply n = NormalizeReply(
+      550, E(5, 7, 1),
+      "Le message a \xC3\xA9t\xC3\xA9 refus\xC3\xA9 par le serveur;550-5.7.1 voir\t\t(550 5.7.1 "
+      "d\xC3\xA9tails) abc550-5.7.1 ref:421-4.7.0 fin",
+      buf);
+  EXPECT_EQ(n.text,
+            "Le message a \xC3\xA9t\xC3\xA9 refus\xC3\xA9 par le serveur; voir ( d\xC3\xA9tails) abc550-5.7.1 "
+            "ref: fin");
+  // A leading continuation right after the leading code is removed as well.
+  n = NormalizeReply(0, {}, "550 5.7.1 550-5.7.1 first line 550 5.7.1 second line", buf);
+  EXPECT_EQ(n.code, 550);
+  EXPECT_EQ(n.text, "first line second line");
+}
+
 TEST(NormalizeReply, NoAllocationOnceWarm) {
   std::string buf;
   const std::string text(300, 'a');

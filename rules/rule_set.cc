@@ -503,6 +503,7 @@ Classification RuleSetImpl::Run(const ReplyInput& input, ClassifyScratch& scratc
       explain->normalized_text = std::string(input.text);
       explain->matched_set = "fast_path";
       explain->detected_by = p.detection.by;
+      if (p.detection.entry >= 0) explain->provider_variant = providers_.providers[p.detection.entry].variant;
     }
     return Finish(p, delivered_rule_);
   }

@@ -53,7 +53,10 @@ void SplitJsonArray(std::string_view data, std::vector<RecordSpan>& out) {
       } else if (c == '{' || c == '[') {
         ++depth;
       } else if (c == '}' || c == ']') {
-        if (depth == 0) break;  // the closing bracket of the top-level array
+        if (depth == 0) {
+          if (c == ']') break;  // the closing bracket of the top-level array
+          continue;             // a stray '}': part of a malformed element (the parser rejects it)
+        }
         --depth;
         if (depth == 0) {
           ++i;

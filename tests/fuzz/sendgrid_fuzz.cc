@@ -1,0 +1,6 @@
+// libFuzzer target: the sendgrid parser on arbitrary bytes (see fuzz_common.h for what is checked).
+#include "tests/fuzz/fuzz_common.h"
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  return bs::fuzz::RunJson(bs::Format::kSendGrid, data, size);
+}

@@ -5,6 +5,7 @@
 
 #include <simdjson.h>
 
+#include <cstring>
 #include <vector>
 
 #include "pipeline/base/strings.h"
@@ -73,14 +74,73 @@ std::string_view StripPort(std::string_view a) {
   return a;
 }
 
+// The raw bytes of a field's key (just after its opening quote), or nullptr. Keys are compared in place
+// with KeyIs: no scan for the closing quote, no copy, no unescaping (the hot path of every record).
+// Comparing a few bytes past a short key is safe: records are followed by kRecordPadding readable bytes.
+const char* KeyPtr(simdjson::simdjson_result<simdjson::ondemand::field>& f) {
+  simdjson::ondemand::raw_json_string rk;
+  if (f.key().get(rk)) return nullptr;
+  return rk.raw();
+}
+
+// True when the key at `p` is exactly `lit` (an escaped key never equals one of ours).
+template <size_t N>
+inline bool KeyIs(const char* p, const char (&lit)[N]) {
+  return std::memcmp(p, lit, N - 1) == 0 && p[N - 1] == '"';
+}
+
+// A string value as a view into the record when it has no escapes (most do not), else unescaped into
+// simdjson's buffer (valid until the next document).
+simdjson::error_code GetString(value& v, std::string_view& out) {
+  std::string_view tok = v.raw_json_token();
+  while (!tok.empty() && (tok.back() == ' ' || tok.back() == '\n' || tok.back() == '\r' || tok.back() == '\t')) {
+    tok.remove_suffix(1);
+  }
+  if (tok.size() >= 2 && tok.front() == '"' && tok.back() == '"' && tok.find('\\') == std::string_view::npos) {
+    out = tok.substr(1, tok.size() - 2);
+    return simdjson::SUCCESS;
+  }
+  return v.get_string().get(out);
+}
+
+simdjson::error_code GetString(simdjson::simdjson_result<value> r, std::string_view& out) {
+  value v;
+  if (auto err = std::move(r).get(v)) return err;
+  return GetString(v, out);
+}
+
+// The top-level fields we read; everything else is skipped without looking at its value.
+enum class Field { kNone, kType, kRecipient, kSender, kId, kQueue, kEventTime, kTimestamp, kNumAttempts,
+                   kEgressPool, kEgressSource, kResponse, kPeerAddress, kSourceAddress, kMeta };
+
+Field FieldOf(const char* k) {
+  if (k == nullptr) return Field::kNone;
+  switch (k[0]) {
+    case 'i': return KeyIs(k, "id") ? Field::kId : Field::kNone;
+    case 't': return KeyIs(k, "type") ? Field::kType : KeyIs(k, "timestamp") ? Field::kTimestamp : Field::kNone;
+    case 'm': return KeyIs(k, "meta") ? Field::kMeta : Field::kNone;
+    case 'q': return KeyIs(k, "queue") ? Field::kQueue : Field::kNone;
+    case 's': return KeyIs(k, "sender") ? Field::kSender : KeyIs(k, "source_address") ? Field::kSourceAddress : Field::kNone;
+    case 'r': return KeyIs(k, "response") ? Field::kResponse : KeyIs(k, "recipient") ? Field::kRecipient : Field::kNone;
+    case 'e':
+      return KeyIs(k, "event_time")      ? Field::kEventTime
+             : KeyIs(k, "egress_pool")   ? Field::kEgressPool
+             : KeyIs(k, "egress_source") ? Field::kEgressSource
+                                         : Field::kNone;
+    case 'n': return KeyIs(k, "num_attempts") ? Field::kNumAttempts : Field::kNone;
+    case 'p': return KeyIs(k, "peer_address") ? Field::kPeerAddress : Field::kNone;
+    default: return Field::kNone;
+  }
+}
+
 class KumoMtaParser final : public Parser {
  public:
   ParseResult Parse(std::string_view record, const Position& pos, std::vector<DeliveryEvent>& out) override {
     while (!record.empty() && (record.back() == '\n' || record.back() == '\r')) record.remove_suffix(1);
     if (record.empty()) return ParseResult::Error(ParseError::kEmpty);
     if (record.size() > kMaxRecordBytes) return ParseResult::Error(ParseError::kTooLarge);
-    if (!simdjson::validate_utf8(record.data(), record.size())) return ParseResult::Error(ParseError::kInvalidUtf8);
     recipients_.clear();
+    end_ = record.data() + record.size();
     DeliveryEvent e;
     e.position = pos;
     ParseResult r = ParseObject(record, e);
@@ -97,11 +157,13 @@ class KumoMtaParser final : public Parser {
  private:
   ParseResult ParseObject(std::string_view record, DeliveryEvent& e) {
     simdjson::ondemand::document doc;
-    if (parser_.iterate(record.data(), record.size(), record.size() + simdjson::SIMDJSON_PADDING).get(doc)) {
-      return ParseResult::Error(ParseError::kInvalidJson);
+    // Stage 1 validates UTF-8 over the whole record, so no separate pass is needed.
+    if (auto err = parser_.iterate(record.data(), record.size(), record.size() + simdjson::SIMDJSON_PADDING).get(doc)) {
+      return ParseResult::Error(err == simdjson::UTF8_ERROR ? ParseError::kInvalidUtf8 : ParseError::kInvalidJson);
     }
     object obj;
     if (auto err = doc.get_object().get(obj)) {
+      if (err == simdjson::UTF8_ERROR) return ParseResult::Error(ParseError::kInvalidUtf8);
       if (record.front() != '{') return ParseResult::Error(ParseError::kNotAnObject);
       if (err == simdjson::INCOMPLETE_ARRAY_OR_OBJECT) return ParseResult::Error(ParseError::kTruncated);
       return ParseResult::Error(ParseError::kInvalidJson);
@@ -110,99 +172,102 @@ class KumoMtaParser final : public Parser {
     int64_t timestamp_s = -1;
     bool have_response = false;
     for (auto field : obj) {
-      std::string_view key;
-      if (field.unescaped_key().get(key)) return ParseResult::Error(ParseError::kInvalidJson);
-      value v = field.value();
+      const char* raw_key = KeyPtr(field);
+      if (raw_key == nullptr) return ParseResult::Error(ParseError::kInvalidJson);
+      const Field key = FieldOf(raw_key);
+      if (key == Field::kNone) continue;
+      value v;
+      if (field.value().get(v)) return ParseResult::Error(ParseError::kInvalidJson);
       json_type t;
       if (v.type().get(t)) return ParseResult::Error(ParseError::kInvalidJson);
       if (t == json_type::null) continue;
       simdjson::error_code err = simdjson::SUCCESS;
-      if (key == "type") {
-        err = v.get_string().get(type_name);
-      } else if (key == "recipient") {
+      if (key == Field::kType) {
+        err = GetString(v, type_name);
+      } else if (key == Field::kRecipient) {
         if (t == json_type::array) {
           simdjson::ondemand::array arr;
           err = v.get_array().get(arr);
           for (auto item : arr) {
             std::string_view s;
-            if ((err = item.get_string().get(s))) break;
+            if ((err = GetString(std::move(item), s))) break;
             recipients_.push_back(s);
           }
         } else {
           std::string_view s;
-          err = v.get_string().get(s);
+          err = GetString(v, s);
           if (!err) recipients_.push_back(s);
         }
         if (err) return ParseResult::Error(ParseError::kBadFieldType, "recipient");
-      } else if (key == "sender") {
-        err = v.get_string().get(e.sender);
+      } else if (key == Field::kSender) {
+        err = GetString(v, e.sender);
         e.sender_domain = DomainOf(e.sender);
-      } else if (key == "id") {
-        err = v.get_string().get(e.message_id);
-      } else if (key == "queue") {
-        err = v.get_string().get(queue);
-      } else if (key == "event_time") {
-        err = v.get_string().get(event_time);
-      } else if (key == "timestamp") {
+      } else if (key == Field::kId) {
+        err = GetString(v, e.message_id);
+      } else if (key == Field::kQueue) {
+        err = GetString(v, queue);
+      } else if (key == Field::kEventTime) {
+        err = GetString(v, event_time);
+      } else if (key == Field::kTimestamp) {
         // Integer seconds as kumod writes them; some shippers rewrite it as an RFC 3339 string.
         if (t == json_type::string) {
           std::string_view ts;
-          err = v.get_string().get(ts);
+          err = GetString(v, ts);
           std::optional<int64_t> ms = err ? std::nullopt : ParseIsoTime(ts);
           if (!ms) return ParseResult::Error(ParseError::kBadTimestamp, "timestamp");
           timestamp_s = *ms / 1000;
         } else if (v.get_int64().get(timestamp_s) || timestamp_s < 0) {
           return ParseResult::Error(ParseError::kBadTimestamp, "timestamp");
         }
-      } else if (key == "num_attempts") {
+      } else if (key == Field::kNumAttempts) {
         uint64_t n = 0;
         err = v.get_uint64().get(n);
         e.attempt = static_cast<uint16_t>(n > 65535 ? 65535 : n);
-      } else if (key == "egress_pool") {
-        err = v.get_string().get(e.egress_pool);
-      } else if (key == "egress_source") {
-        err = v.get_string().get(e.egress_source);
-      } else if (key == "response") {
+      } else if (key == Field::kEgressPool) {
+        err = GetString(v, e.egress_pool);
+      } else if (key == Field::kEgressSource) {
+        err = GetString(v, e.egress_source);
+      } else if (key == Field::kResponse) {
         have_response = true;
         if (ParseResult r = ParseResponse(v, e); !r.ok()) return r;
-      } else if (key == "peer_address") {
+      } else if (key == Field::kPeerAddress) {
         object peer;
         if ((err = v.get_object().get(peer))) return ParseResult::Error(ParseError::kBadFieldType, "peer_address");
         for (auto pf : peer) {
-          std::string_view pk;
-          if ((err = pf.unescaped_key().get(pk))) break;
-          if (pk == "name") {
-            err = pf.value().get_string().get(e.mx_host);
-          } else if (pk == "addr") {
-            err = pf.value().get_string().get(e.mx_ip);
+          const char* pk = KeyPtr(pf);
+          if (pk == nullptr) return ParseResult::Error(ParseError::kInvalidJson);
+          if (KeyIs(pk, "name")) {
+            err = GetString(pf.value(), e.mx_host);
+          } else if (KeyIs(pk, "addr")) {
+            err = GetString(pf.value(), e.mx_ip);
           }
           if (err) return ParseResult::Error(ParseError::kBadFieldType, "peer_address");
         }
-      } else if (key == "source_address") {
+      } else if (key == Field::kSourceAddress) {
         object src;
         if ((err = v.get_object().get(src))) return ParseResult::Error(ParseError::kBadFieldType, "source_address");
         for (auto sf : src) {
-          std::string_view sk;
-          if ((err = sf.unescaped_key().get(sk))) break;
-          if (sk == "address") {
+          const char* sk = KeyPtr(sf);
+          if (sk == nullptr) return ParseResult::Error(ParseError::kInvalidJson);
+          if (KeyIs(sk, "address")) {
             std::string_view a;
-            if ((err = sf.value().get_string().get(a))) break;
+            if ((err = GetString(sf.value(), a))) break;
             e.sending_ip = StripPort(a);
           }
         }
         if (err) return ParseResult::Error(ParseError::kBadFieldType, "source_address");
-      } else if (key == "meta") {
+      } else if (key == Field::kMeta) {
         object meta;
         if ((err = v.get_object().get(meta))) return ParseResult::Error(ParseError::kBadFieldType, "meta");
         for (auto mf : meta) {
-          std::string_view mk;
-          if ((err = mf.unescaped_key().get(mk))) break;
-          if (mk == "campaign" || mk == "campaign_id") {
+          const char* mk = KeyPtr(mf);
+          if (mk == nullptr) return ParseResult::Error(ParseError::kInvalidJson);
+          if (KeyIs(mk, "campaign") || KeyIs(mk, "campaign_id")) {
             std::string_view s;
-            if (!mf.value().get_string().get(s)) e.campaign = s;
-          } else if (mk == "tenant") {
+            if (!GetString(mf.value(), s)) e.campaign = s;
+          } else if (KeyIs(mk, "tenant")) {
             std::string_view s;
-            if (!mf.value().get_string().get(s)) e.tenant = s;
+            if (!GetString(mf.value(), s)) e.tenant = s;
           }
         }
         if (err) return ParseResult::Error(ParseError::kInvalidJson, "meta");
@@ -244,35 +309,37 @@ class KumoMtaParser final : public Parser {
     object resp;
     if (v.get_object().get(resp)) return ParseResult::Error(ParseError::kBadFieldType, "response");
     for (auto f : resp) {
-      std::string_view k;
-      if (f.unescaped_key().get(k)) return ParseResult::Error(ParseError::kInvalidJson, "response");
-      value fv = f.value();
+      const char* k = KeyPtr(f);
+          if (k == nullptr) return ParseResult::Error(ParseError::kInvalidJson);
+      value fv;
+      if (f.value().get(fv)) return ParseResult::Error(ParseError::kInvalidJson, "response");
       json_type t;
       if (fv.type().get(t)) return ParseResult::Error(ParseError::kInvalidJson, "response");
       if (t == json_type::null) continue;
-      if (k == "code") {
+      if (KeyIs(k, "code")) {
         uint64_t code = 0;
         if (fv.get_uint64().get(code) || code > 999) return ParseResult::Error(ParseError::kBadFieldType, "response.code");
         e.reply.code = static_cast<uint16_t>(code);
-      } else if (k == "content") {
-        if (fv.get_string().get(e.reply.text)) return ParseResult::Error(ParseError::kBadFieldType, "response.content");
-      } else if (k == "command") {
+      } else if (KeyIs(k, "content")) {
+        if (GetString(fv, e.reply.text)) return ParseResult::Error(ParseError::kBadFieldType, "response.content");
+      } else if (KeyIs(k, "command")) {
         std::string_view c;
-        if (fv.get_string().get(c)) return ParseResult::Error(ParseError::kBadFieldType, "response.command");
+        if (GetString(fv, c)) return ParseResult::Error(ParseError::kBadFieldType, "response.command");
         e.stage = StageFromCommand(c);
-      } else if (k == "enhanced_code") {
+      } else if (KeyIs(k, "enhanced_code")) {
         object ec;
         if (fv.get_object().get(ec)) return ParseResult::Error(ParseError::kBadFieldType, "response.enhanced_code");
         uint64_t cls = 0, subject = 0, detail = 0;
         for (auto ef : ec) {
-          std::string_view ek;
+          const char* ek = KeyPtr(ef);
+          if (ek == nullptr) return ParseResult::Error(ParseError::kInvalidJson);
           uint64_t n = 0;
-          if (ef.unescaped_key().get(ek) || ef.value().get_uint64().get(n) || n > 999) {
+          if (ef.value().get_uint64().get(n) || n > 999) {
             return ParseResult::Error(ParseError::kBadFieldType, "response.enhanced_code");
           }
-          if (ek == "class") cls = n;
-          else if (ek == "subject") subject = n;
-          else if (ek == "detail") detail = n;
+          if (KeyIs(ek, "class")) cls = n;
+          else if (KeyIs(ek, "subject")) subject = n;
+          else if (KeyIs(ek, "detail")) detail = n;
         }
         if (cls >= 2 && cls <= 5) {
           e.reply.enhanced = {static_cast<uint8_t>(cls), static_cast<uint16_t>(subject), static_cast<uint16_t>(detail)};
@@ -285,6 +352,7 @@ class KumoMtaParser final : public Parser {
 
   simdjson::ondemand::parser parser_;
   std::vector<std::string_view> recipients_;
+  const char* end_ = nullptr;  // one past the current record
 };
 
 }  // namespace

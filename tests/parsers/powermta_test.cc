@@ -252,6 +252,15 @@ TEST(PowerMtaTest, BadInput) {
   EXPECT_EQ(f.Feed(binary), "error:bad_recipient");
 }
 
+TEST(PowerMtaTest, RecordsUpToOneMebibyte) {
+  Feeder f;
+  f.Feed("type,timeLogged,rcpt,dsnDiag");
+  std::string diag(kMaxRecordBytes - 100, 'x');
+  ASSERT_EQ(f.Feed("b,1,u@d.com,\"smtp;550 " + diag + "\"\"\""), "events:1");
+  EXPECT_EQ(f.event().reply.code, 550);
+  EXPECT_EQ(f.event().reply.text.size(), diag.size() + 1);  // the doubled quote became one
+}
+
 TEST(PowerMtaTest, PositionIsKept) {
   auto parser = NewPowerMtaParser({});
   std::string storage;

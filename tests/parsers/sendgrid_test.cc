@@ -151,6 +151,16 @@ TEST_F(SendGridTest, BadInput) {
   EXPECT_EQ(Feed(big), "error:record_too_large");
 }
 
+TEST_F(SendGridTest, RecordsUpToOneMebibyte) {
+  // A reply text of almost 1 MiB, with escapes spread through it so it lands in the scratch arena.
+  std::string text;
+  while (text.size() < kMaxRecordBytes - 200) text += "550 5.7.1 \\\"blocked\\\" ";
+  ASSERT_EQ(Feed(R"({"email":"a@b.com","timestamp":1,"event":"bounce","reason":")" + text + R"("})"), "events:1");
+  EXPECT_EQ(event().reply.code, 550);
+  EXPECT_GT(event().reply.text.size(), kMaxRecordBytes / 2);
+  EXPECT_EQ(event().reply.text.substr(0, 16), "\"blocked\" 550 5.");
+}
+
 // Every element of the corpus file, as the file source splits the array.
 TEST_F(SendGridTest, Corpus) {
   std::string text = testing::ReadFileOrDie(testing::CorpusDir() + "/logs/sendgrid_events.json");

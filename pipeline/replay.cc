@@ -152,8 +152,9 @@ absl::StatusOr<PipelineStats> RunReplay(const ReplayOptions& options, std::share
       workers.push_back(std::make_unique<Worker>(rules, popts));
       if (threads > 1) workers.back()->Start();
     }
-    // Stateful formats (a CSV header) keep every chunk of the file on one worker.
-    const bool one_worker = formats[fi] == Format::kPowerMta;
+    // Stateful formats (PowerMTA's CSV header, Exim's syslog [n/m] splits) keep every chunk of the file
+    // on one worker.
+    const bool one_worker = formats[fi] == Format::kPowerMta || formats[fi] == Format::kExim;
     uint64_t submitted = 0, consumed = 0;
     bool eof = false;
     auto consume_oldest = [&]() -> absl::Status {

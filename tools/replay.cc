@@ -29,8 +29,9 @@ Processes delivery logs (plain, .gz or .zst) at full speed and writes
 and prints a summary. Without FILE, replays the bundled sample logs.
 
 options:
-  --format F      kumomta | postfix | powermta | exim | sendgrid | mailgun | ses | sparkpost | auto
-                  (default auto: detected per file from its first bytes)
+  --format F      kumomta | postfix | powermta | exim | sendgrid | mailgun | ses | sparkpost | json | auto
+                  (default auto: detected per file from its first bytes; json needs a field map from
+                  the configuration)
   --out DIR       output directory (default: out)
   --threads N     parse/classify threads (default 1); outputs are identical for any N
   --rules DIR     rule files (default: the rules built into the binary)

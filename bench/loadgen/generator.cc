@@ -91,6 +91,15 @@ constexpr std::string_view kSpamhaus =
     "554 5.7.1 Service unavailable; Client host [198.51.100.21] blocked using zen.spamhaus.org; "
     "https://www.spamhaus.org/query/ip/198.51.100.21";
 constexpr std::string_view kMailboxFull = "452 4.2.2 The recipient's inbox is out of storage space. Please direct the recipient to https://support.google.com/mail/?p=OverQuotaTemp - gsmtp";
+constexpr std::string_view kGmailSpf4xx =
+    "421 4.7.27 Your email has been rate limited because SPF authentication didn't pass for this message. Gmail "
+    "requires all bulk email senders to authenticate with SPF. For more information, go to "
+    "https://support.google.com/mail/answer/81126#authentication e2f1b0a3c5d7-6b0si812345a.41 - gsmtp";
+constexpr std::string_view kGmailSpf5xx =
+    "550 5.7.27 Your email has been blocked because SPF authentication didn't pass for this message. Gmail "
+    "requires all bulk email senders to authenticate with SPF. For more information, go to "
+    "https://support.google.com/mail/answer/81126#authentication e2f1b0a3c5d7-6b0si812345a.42 - gsmtp";
+constexpr std::string_view kServerDown = "451 4.3.0 Temporary server error. Please try again later";
 constexpr std::string_view kThrottle = "421 4.7.0 Temporary System Problem.  Try again later (10). - gsmtp";
 
 struct Attempt {
@@ -325,6 +334,38 @@ void Generate(const GeneratorOptions& o, std::string& out) {
     } else if (o.incidents && domain == "bigcorp.example" && a.ip == 2 && t >= t0 + 1 * h && t < t0 + 1 * h + 15 * 60000) {
       a.kind = 'b';
       a.reply = kSpamhaus;
+    } else if (o.extra_incidents && p->name == "gmail" && a.sender == 1 && t >= t0 + 4 * h + 20 * 60000 &&
+               t < t0 + 5 * h + 20 * 60000 && rng.PerMille(t < t0 + 4 * h + 50 * 60000 ? 500 : 600)) {
+      const bool deferred = t < t0 + 4 * h + 50 * 60000;
+      a.kind = deferred ? 't' : 'b';
+      a.reply = deferred ? kGmailSpf4xx : kGmailSpf5xx;
+      if (deferred) {
+        Attempt retry = a;
+        retry.seq = seq++;
+        retry.time_ms = t + 60 * 60000;  // after the sender fixed SPF
+        retry.kind = 'd';
+        retry.attempt = 2;
+        retry.reply = std::string("250 ") + std::string(p->ok);
+        pending.push(retry);
+      }
+    } else if (o.extra_incidents && domain == "smallbiz.example" && t >= t0 + 30 * 60000 && t < t0 + 5 * h &&
+               rng.PerMille(850)) {
+      a.kind = 't';
+      a.reply = kServerDown;
+      // Retried every 40 minutes, deferred again while the domain's server is down, then delivered.
+      for (int r = 1;; ++r) {
+        Attempt retry = a;
+        retry.seq = seq++;
+        retry.time_ms = t + r * 40 * 60000;
+        retry.attempt = r + 1;
+        if (retry.time_ms >= t0 + 5 * h) {
+          retry.kind = 'd';
+          retry.reply = std::string("250 ") + std::string(p->ok);
+          pending.push(retry);
+          break;
+        }
+        pending.push(retry);
+      }
     } else if (o.incidents && domain == "corp.example" && rng.PerMille(500)) {
       a.kind = 't';
       a.reply = Replace(kGreylist, "ADDR", a.recipient);

@@ -24,6 +24,11 @@ struct GeneratorOptions {
   uint64_t distinct_addresses = 0;   // 0: about records / 3
   bool incidents = true;
   bool malformed = true;             // a few bad records, to exercise the dead-letter output
+  // Two more incidents (off by default, so the default output and the bundled samples do not change):
+  // Gmail SPF failures for shop.example.net, first deferred (421 4.7.27) for 30 minutes, then refused
+  // (550 5.7.27) for 30 minutes, from 4 h 20 min; and domain-wide deferrals at smallbiz.example (451 4.3.0,
+  // retried every 40 minutes until delivered) from 30 min to 5 h.
+  bool extra_incidents = false;
 };
 
 // Appends the generated log (one record per line) to `out`.

@@ -91,8 +91,13 @@ void EncodeAlert(const AlertRecord& r, std::string& out) {
   w.KVInt("start", r.window_start_ms);
   w.KVInt("end", r.window_end_ms);
   w.EndObject();
+  if (r.since_ms) w.KVInt("since", r.since_ms);
   w.Key("count");
   w.Uint(r.count);
+  w.Key("soft");
+  w.Uint(r.soft);
+  w.Key("hard");
+  w.Uint(r.hard);
   w.Key("attempts");
   w.Uint(r.attempts);
   w.Key("rate");
@@ -100,6 +105,12 @@ void EncodeAlert(const AlertRecord& r, std::string& out) {
   w.Key("baseline");
   w.Double(r.baseline);
   w.KV("severity", r.severity);
+  if (!r.escalation.empty()) {
+    w.Key("escalation");
+    w.BeginArray();
+    for (const auto& s : r.escalation) w.String(s);
+    w.EndArray();
+  }
   w.KV("action", ActionName(r.action));
   w.Key("samples");
   w.BeginArray();

@@ -72,6 +72,13 @@ struct AlertRecord {
   std::vector<std::string> samples;  // up to 3 replies
   std::vector<std::string> rules;
   std::vector<std::string> blocklists;
+  // Since when the incident is open (the start of the window it fired in).
+  int64_t since_ms = 0;
+  // `count` split by reply class: deferrals (4xx) and refusals (5xx, or a bounce without a code).
+  uint64_t soft = 0;
+  uint64_t hard = 0;
+  // Escalation early warnings raised so far in this incident: "rising", "4xx_to_5xx", "ageing".
+  std::vector<std::string> escalation;
 };
 
 }  // namespace bs

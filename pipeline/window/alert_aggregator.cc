@@ -1,6 +1,7 @@
 #include "pipeline/window/alert_aggregator.h"
 
 #include <algorithm>
+#include <cmath>
 
 #include "absl/strings/str_cat.h"
 #include "pipeline/base/stable_hash.h"
@@ -11,21 +12,67 @@ namespace {
 
 int64_t FloorDiv(int64_t a, int64_t b) { return a >= 0 ? a / b : -((-a + b - 1) / b); }
 
-std::string Severity(AlertKind kind, double rate) {
-  if (kind == AlertKind::kBlocklist || rate >= 0.5) return "critical";
-  if (rate >= 0.2) return "major";
-  return "warning";
+// The kinds of each family, in enum order; a kind's slot is its index here.
+constexpr AlertKind kEgressKinds[] = {AlertKind::kRateLimit, AlertKind::kBlocklist, AlertKind::kReputation,
+                                      AlertKind::kSenderConfig, AlertKind::kTlsFailure};
+constexpr AlertKind kSenderKinds[] = {AlertKind::kDmarcFailure, AlertKind::kSpfFailure, AlertKind::kDkimFailure,
+                                      AlertKind::kAuthFailure, AlertKind::kSpamContent};
+constexpr AlertKind kDomainKinds[] = {AlertKind::kDomainDeferrals};
+
+int FamilyKindCount(KeyFamily f) {
+  return f == KeyFamily::kEgress ? 5 : f == KeyFamily::kSenderDomain ? 5 : 1;
+}
+AlertKind FamilyKind(KeyFamily f, int slot) {
+  return f == KeyFamily::kEgress ? kEgressKinds[slot] : f == KeyFamily::kSenderDomain ? kSenderKinds[slot]
+                                                                                       : kDomainKinds[slot];
+}
+int SlotOf(AlertKind kind) {
+  for (int i = 0; i < 5; ++i) {
+    if (kEgressKinds[i] == kind || kSenderKinds[i] == kind) return i;
+  }
+  return 0;  // domain_deferrals
 }
 
-int SeverityRank(std::string_view s) { return s == "critical" ? 2 : s == "major" ? 1 : 0; }
+enum Escalation : uint8_t { kRising = 1, k4xxTo5xx = 2, kAgeing = 4 };
+constexpr std::string_view kEscalationNames[] = {"rising", "4xx_to_5xx", "ageing"};
 
-template <typename T>
-void AddDistinct(std::vector<T>& v, std::string_view s, size_t cap) {
-  if (s.empty() || v.size() >= cap) return;
-  for (const auto& x : v) {
-    if (x == s) return;
-  }
-  v.emplace_back(s);
+constexpr std::string_view kSeverityNames[] = {"warning", "major", "critical"};
+int BaseSeverity(AlertKind kind, double rate) {
+  if (kind == AlertKind::kBlocklist || rate >= 0.5) return 2;
+  if (rate >= 0.2) return 1;
+  return 0;
+}
+// An escalation warning raises the severity one step.
+int Severity(AlertKind kind, double rate, uint8_t escalation) {
+  return std::min(2, BaseSeverity(kind, rate) + (escalation ? 1 : 0));
+}
+
+uint64_t KeyHash(KeyFamily f, Provider p, std::string_view a, std::string_view b) {
+  uint64_t h = (static_cast<uint64_t>(f) << 8) | static_cast<uint64_t>(p);
+  h = HashBytes(a, h * 0x9e3779b97f4a7c15ULL + 1);
+  h = HashBytes(b, h);
+  return HashMix(h);
+}
+
+// A bounce without a code (an out-of-band DSN, say) is a refusal, not a deferral.
+bool IsHard(const ClassifiedEvent& ce) {
+  uint16_t code = ce.cls.code ? ce.cls.code : ce.event.reply.code;
+  if (code) return code >= 500;
+  return ce.event.outcome == Outcome::kBounced || ce.event.outcome == Outcome::kOutOfBand;
+}
+
+// Inserts `v` into the sorted, distinct prefix [0, n) of `arr` (capacity N), keeping the N smallest.
+template <size_t N>
+void InsertSmallest(std::array<std::string, N>& arr, uint8_t& n, std::string_view v) {
+  if (v.empty()) return;
+  size_t i = 0;
+  while (i < n && std::string_view(arr[i]) < v) ++i;
+  if (i < n && arr[i] == v) return;
+  if (i >= N) return;
+  size_t last = n < N ? n : N - 1;
+  for (size_t j = last; j > i; --j) arr[j].swap(arr[j - 1]);
+  arr[i].assign(v.data(), v.size());
+  if (n < N) ++n;
 }
 
 }  // namespace
@@ -38,30 +85,125 @@ KeyFamily FamilyOf(AlertKind kind) {
     case AlertKind::kAuthFailure:
     case AlertKind::kSpamContent:
       return KeyFamily::kSenderDomain;
+    case AlertKind::kDomainDeferrals:
+      return KeyFamily::kRecipientDomain;
     default:
       return KeyFamily::kEgress;
   }
 }
 
-AlertAggregator::AlertAggregator(AlertPolicy policy, int partitions)
-    : policy_(policy), max_time_(partitions, INT64_MIN), finished_(partitions, false) {}
+int64_t FirstWindowStart(int64_t t, int64_t size_ms, int64_t advance_ms) {
+  return FloorDiv(t, advance_ms) * advance_ms - size_ms + advance_ms;
+}
 
-int64_t AlertAggregator::watermark() const {
+AlertAggregator::AlertAggregator(AlertPolicy policy, int partitions)
+    : policy_(std::move(policy)),
+      size_ms_(policy_.window_ms > 0 ? policy_.window_ms : 5 * 60 * 1000),
+      advance_ms_(policy_.advance_ms),
+      max_time_(partitions, INT64_MIN),
+      started_(partitions, false),
+      finished_(partitions, false),
+      late_(partitions, 0) {
+  if (advance_ms_ <= 0 || advance_ms_ > size_ms_ || size_ms_ % advance_ms_ != 0) advance_ms_ = size_ms_;
+  // alpha is per window length of new data; a hopping window is evaluated size/advance times as often.
+  alpha_ = 1.0 - std::pow(1.0 - policy_.baseline_alpha,
+                          static_cast<double>(advance_ms_) / static_cast<double>(size_ms_));
+  for (int p = 0; p < kProviderCount; ++p) {
+    for (int k = 0; k < kAlertKindCount; ++k) {
+      thresholds_[p][k] = policy_.Threshold(static_cast<Provider>(p), static_cast<AlertKind>(k));
+    }
+  }
+}
+
+AlertAggregator::~AlertAggregator() = default;
+
+int64_t AlertAggregator::ComputeWatermark() const {
+  int64_t newest = INT64_MIN;
+  for (size_t p = 0; p < max_time_.size(); ++p) {
+    if (!finished_[p] && started_[p]) newest = std::max(newest, max_time_[p]);
+  }
   int64_t wm = INT64_MAX;
   for (size_t p = 0; p < max_time_.size(); ++p) {
     if (finished_[p]) continue;
-    int64_t pw = max_time_[p] == INT64_MIN ? INT64_MIN : max_time_[p] - policy_.out_of_orderness_ms;
-    wm = std::min(wm, pw);
+    if (!started_[p]) return INT64_MIN;  // an input we know of that has not begun: wait for it
+    if (policy_.idle_timeout_ms > 0 && newest - max_time_[p] > policy_.idle_timeout_ms) continue;
+    wm = std::min(wm, max_time_[p] - policy_.out_of_orderness_ms);
   }
   return wm;
 }
 
-uint64_t AlertAggregator::open_incidents() const {
-  uint64_t n = 0;
-  for (const auto& [group, arr] : incidents_) {
-    for (const Incident& i : arr) n += i.open;
+int64_t AlertAggregator::watermark() const { return std::max(watermark_, ComputeWatermark()); }
+
+bool AlertAggregator::idle(int partition) const {
+  if (partition < 0 || static_cast<size_t>(partition) >= max_time_.size()) return false;
+  if (finished_[partition] || !started_[partition] || policy_.idle_timeout_ms <= 0) return false;
+  int64_t newest = INT64_MIN;
+  for (size_t p = 0; p < max_time_.size(); ++p) {
+    if (!finished_[p] && started_[p]) newest = std::max(newest, max_time_[p]);
   }
-  return n;
+  return newest - max_time_[partition] > policy_.idle_timeout_ms;
+}
+
+uint64_t AlertAggregator::late_events(int partition) const {
+  return partition >= 0 && static_cast<size_t>(partition) < late_.size() ? late_[partition] : 0;
+}
+
+uint32_t AlertAggregator::Intern(KeyFamily family, Provider provider, std::string_view a, std::string_view b) {
+  const uint64_t h = KeyHash(family, provider, a, b);
+  return key_index_.FindOrInsert(
+      h,
+      [&](uint32_t id) {
+        const KeyInfo& k = keys_[id];
+        return k.family == family && k.provider == provider && k.a == a && k.b == b;
+      },
+      [&]() {
+        KeyInfo k;
+        k.hash = h;
+        k.family = family;
+        k.provider = provider;
+        k.a.assign(a.data(), a.size());
+        k.b.assign(b.data(), b.size());
+        const char* prefix = family == KeyFamily::kEgress ? "ip|" : family == KeyFamily::kSenderDomain ? "sd|" : "rd|";
+        absl::StrAppend(&k.sort_key, prefix, Av(ProviderName(provider)), "|", Av(a));
+        if (family == KeyFamily::kEgress) absl::StrAppend(&k.sort_key, "|", Av(b));
+        k.kind_state = static_cast<uint32_t>(kind_states_.size());
+        kind_states_.resize(kind_states_.size() + FamilyKindCount(family));
+        keys_.push_back(std::move(k));
+        return static_cast<uint32_t>(keys_.size() - 1);
+      });
+}
+
+AlertAggregator::Pane& AlertAggregator::PaneAt(int64_t start) {
+  if (current_pane_ && current_pane_->start == start) return *current_pane_;
+  auto it = panes_.find(start);
+  if (it == panes_.end()) {
+    std::unique_ptr<Pane> pane;
+    if (!pane_pool_.empty()) {
+      pane = std::move(pane_pool_.back());
+      pane_pool_.pop_back();
+    } else {
+      pane = std::make_unique<Pane>();
+    }
+    pane->start = start;
+    it = panes_.emplace(start, std::move(pane)).first;
+  }
+  current_pane_ = it->second.get();
+  return *current_pane_;
+}
+
+AlertAggregator::Cell& AlertAggregator::CellFor(Pane& pane, uint32_t key) {
+  KeyInfo& k = keys_[key];
+  if (k.cache_pane == pane.start) return pane.cells[k.cache_cell];
+  uint32_t idx = pane.cell_index.FindOrInsert(
+      HashMix(key + 0x9e3779b97f4a7c15ULL), [&](uint32_t c) { return pane.cells[c].key == key; },
+      [&]() {
+        pane.cells.emplace_back();
+        pane.cells.back().key = key;
+        return static_cast<uint32_t>(pane.cells.size() - 1);
+      });
+  k.cache_pane = pane.start;
+  k.cache_cell = idx;
+  return pane.cells[idx];
 }
 
 void AlertAggregator::Add(int partition, const ClassifiedEvent& ce) {
@@ -73,172 +215,405 @@ void AlertAggregator::Add(int partition, const ClassifiedEvent& ce) {
     case Outcome::kOutOfBand:
       break;
     default:
-      return;  // not a remote answer to an attempt of ours
+      return;  // not an answer to an attempt of ours
   }
-  if (e.locally_generated) return;  // the MTA's own failures are not the provider's answer
-  int64_t start = FloorDiv(e.event_time_ms, policy_.window_ms) * policy_.window_ms;
-  if (start + policy_.window_ms <= closed_through_) {
-    ++late_events_;
+  // The MTA's own failures (connection timeouts, its own expiry) are not the provider's answer about our
+  // IP or domain; a local deferral still says the recipient domain cannot be reached.
+  const bool local = e.locally_generated;
+  if (local && e.outcome != Outcome::kDeferred) return;
+  const int64_t t = e.event_time_ms;
+  const bool known = partition >= 0 && static_cast<size_t>(partition) < max_time_.size();
+  if (known) {
+    max_time_[partition] = std::max(max_time_[partition], t);
+    started_[partition] = true;
+  }
+  const int64_t pane_start = FloorDiv(t, advance_ms_) * advance_ms_;
+  if (pane_start < next_close_start_) {
+    // Every window holding this event has closed.
+    ++late_total_;
+    if (known) ++late_[partition];
+    if (late_out_) late_out_->push_back(LateEvent{partition, t, watermark_, e.position.ToString()});
     return;
   }
-  if (partition >= 0 && static_cast<size_t>(partition) < max_time_.size()) {
-    max_time_[partition] = std::max(max_time_[partition], e.event_time_ms);
-  }
-  std::string_view egress = !e.sending_ip.empty() ? e.sending_ip : e.egress_source;
-  std::string_view mta = egress.empty() ? e.mta_host : std::string_view();
-  AlertKind kind;
+  Pane& pane = PaneAt(pane_start);
+  AlertKind kind = AlertKind::kRateLimit;
   const bool feeds = AlertKindForCategory(ce.cls.category, kind);
-  // Every attempt counts toward both key families; the failure counts toward the family of its kind.
-  for (KeyFamily family : {KeyFamily::kEgress, KeyFamily::kSenderDomain}) {
-    group_.clear();
-    if (family == KeyFamily::kEgress) {
-      absl::StrAppend(&group_, "ip|", Av(ProviderName(ce.cls.provider)), "|", Av(egress), "|", Av(mta));
-    } else {
-      absl::StrAppend(&group_, "sd|", Av(ProviderName(ce.cls.provider)), "|", Av(e.sender_domain));
-    }
-    WindowCounts& w = windows_[start][group_];
-    if (w.attempts == 0) {
-      w.family = family;
-      w.key.provider = ce.cls.provider;
-      if (family == KeyFamily::kEgress) {
-        w.key.sending_ip = std::string(egress);
-        w.key.mta = std::string(mta);
-      } else {
-        w.key.sender_domain = std::string(e.sender_domain);
-      }
-    }
-    ++w.attempts;
-    if (!feeds || FamilyOf(kind) != family) continue;
-    KindCounts& k = w.kinds[static_cast<size_t>(kind)];
-    ++k.count;
-    if (k.samples.size() < 3) {
-      sample_.clear();
-      if (!StartsWith(e.reply.text, std::to_string(ce.cls.code))) {
-        absl::StrAppend(&sample_, ce.cls.code, " ");
-        if (ce.cls.enhanced.present()) {
-          absl::StrAppend(&sample_, ce.cls.enhanced.cls, ".", ce.cls.enhanced.subject, ".", ce.cls.enhanced.detail, " ");
-        }
-      }
-      absl::StrAppend(&sample_, Av(e.reply.text));
-      AddDistinct(k.samples, sample_, 3);
-    }
-    AddDistinct(k.rules, ce.cls.rule, 5);
-    AddDistinct(k.blocklists, ce.cls.blocklist, 5);
+  const KeyFamily family = feeds ? FamilyOf(kind) : KeyFamily::kRecipientDomain;
+  const bool hard = IsHard(ce);
+  const Provider provider = ce.cls.provider;
+  if (!local) {
+    std::string_view egress = !e.sending_ip.empty() ? e.sending_ip : e.egress_source;
+    std::string_view mta = egress.empty() ? e.mta_host : std::string_view();
+    Count(pane, Intern(KeyFamily::kEgress, provider, egress, mta),
+          feeds && family == KeyFamily::kEgress ? SlotOf(kind) : -1, ce, hard);
+    Count(pane, Intern(KeyFamily::kSenderDomain, provider, e.sender_domain, {}),
+          feeds && family == KeyFamily::kSenderDomain ? SlotOf(kind) : -1, ce, hard);
   }
+  if (!e.recipient_domain.empty()) {
+    // A domain-wide deferral: a 4xx that no refusal-of-us kind explains. Greylisting is routine and
+    // resolves on retry, so it does not count.
+    const bool deferral =
+        e.outcome == Outcome::kDeferred && !feeds && ce.cls.category != Category::kGreylisted && !hard;
+    Count(pane, Intern(KeyFamily::kRecipientDomain, provider, e.recipient_domain, {}), deferral ? 0 : -1, ce, false);
+  }
+}
+
+void AlertAggregator::Count(Pane& pane, uint32_t key, int slot, const ClassifiedEvent& ce, bool hard) {
+  Cell& c = CellFor(pane, key);
+  ++c.attempts;
+  if (slot < 0) return;
+  KindCell& k = c.kinds[slot];
+  ++k.count;
+  k.hard += hard;
+  k.max_attempt = std::max(k.max_attempt, ce.event.attempt);
+  AddEvidence(pane, k, ce);
+}
+
+void AlertAggregator::AddEvidence(Pane& pane, KindCell& kc, const ClassifiedEvent& ce) {
+  if (kc.detail < 0) {
+    if (pane.n_details == pane.details.size()) pane.details.emplace_back();
+    kc.detail = static_cast<int32_t>(pane.n_details++);
+    Detail& d = pane.details[kc.detail];
+    d.n_samples = d.n_rules = d.n_blocklists = 0;
+  }
+  Detail& d = pane.details[kc.detail];
+  InsertSmallest(d.rules, d.n_rules, ce.cls.rule);
+  InsertSmallest(d.blocklists, d.n_blocklists, ce.cls.blocklist);
+  // Samples: the earliest three distinct replies, so the choice does not depend on arrival order.
+  const int64_t t = ce.event.event_time_ms;
+  if (d.n_samples == 3 && t > d.samples[2].time_ms) return;
+  sample_.clear();
+  const std::string_view text = ce.event.reply.text;
+  if (ce.cls.code && !StartsWith(text, std::to_string(ce.cls.code))) {
+    absl::StrAppend(&sample_, ce.cls.code, " ");
+    if (ce.cls.enhanced.present()) {
+      absl::StrAppend(&sample_, ce.cls.enhanced.cls, ".", ce.cls.enhanced.subject, ".", ce.cls.enhanced.detail, " ");
+    }
+  }
+  absl::StrAppend(&sample_, Av(text));
+  if (sample_.empty()) return;
+  const uint64_t h = HashBytes(sample_, 0);
+  auto less = [&](const Sample& s) {  // is the candidate before s?
+    if (t != s.time_ms) return t < s.time_ms;
+    if (h != s.hash) return h < s.hash;
+    return std::string_view(sample_) < std::string_view(s.text);
+  };
+  size_t i = 0;
+  for (; i < d.n_samples; ++i) {
+    if (d.samples[i].hash == h && d.samples[i].text == sample_) {
+      if (!less(d.samples[i])) return;  // already there, at an earlier or equal place
+      // The same text, earlier: move it forward.
+      for (size_t j = i; j + 1 < d.n_samples; ++j) std::swap(d.samples[j], d.samples[j + 1]);
+      --d.n_samples;
+      break;
+    }
+  }
+  i = 0;
+  while (i < d.n_samples && !less(d.samples[i])) ++i;
+  if (i >= 3) return;
+  size_t last = d.n_samples < 3 ? d.n_samples : 2;
+  for (size_t j = last; j > i; --j) std::swap(d.samples[j], d.samples[j - 1]);
+  d.samples[i].time_ms = t;
+  d.samples[i].hash = h;
+  d.samples[i].text.assign(sample_);
+  if (d.n_samples < 3) ++d.n_samples;
 }
 
 void AlertAggregator::FinishPartition(int partition) {
   if (partition >= 0 && static_cast<size_t>(partition) < finished_.size()) finished_[partition] = true;
 }
 
-void AlertAggregator::Drain(std::vector<AlertRecord>& out) {
-  int64_t wm = watermark();
-  while (!windows_.empty()) {
-    auto it = windows_.begin();
-    int64_t end = it->first + policy_.window_ms;
-    if (wm == INT64_MAX ? false : end + policy_.grace_ms > wm) break;
-    CloseWindow(it->first, it->second, out);
-    closed_through_ = std::max(closed_through_, end);
-    windows_.erase(it);
+// Added for the Kafka runtime (partitions are reassigned): see the header.
+void AlertAggregator::StartPartition(int partition) {
+  if (partition < 0) return;
+  const size_t p = static_cast<size_t>(partition);
+  if (p >= max_time_.size()) {
+    max_time_.resize(p + 1, INT64_MIN);
+    started_.resize(p + 1, false);
+    finished_.resize(p + 1, true);
+    late_.resize(p + 1, 0);
   }
+  max_time_[p] = INT64_MIN;
+  started_[p] = false;
+  finished_[p] = false;
+}
+
+void AlertAggregator::Drain(std::vector<AlertRecord>& out) {
+  watermark_ = std::max(watermark_, ComputeWatermark());
+  CloseThrough(watermark_, out);
 }
 
 void AlertAggregator::Flush(std::vector<AlertRecord>& out) {
-  while (!windows_.empty()) {
-    auto it = windows_.begin();
-    CloseWindow(it->first, it->second, out);
-    closed_through_ = std::max(closed_through_, it->first + policy_.window_ms);
-    windows_.erase(it);
+  CloseThrough(INT64_MAX, out);
+}
+
+void AlertAggregator::CloseThrough(int64_t wm, std::vector<AlertRecord>& out) {
+  while (!panes_.empty()) {
+    // Windows holding no pane have nothing to evaluate: jump to the first window of the oldest pane.
+    const int64_t earliest = panes_.begin()->first - size_ms_ + advance_ms_;
+    const int64_t start = next_close_start_ == INT64_MIN || next_close_start_ < earliest ? earliest : next_close_start_;
+    if (wm != INT64_MAX && (wm == INT64_MIN || start + size_ms_ + policy_.grace_ms > wm)) break;
+    CloseWindow(start, out);
+    next_close_start_ = start + advance_ms_;
+    // The pane starting at `start` is in no later window.
+    while (!panes_.empty() && panes_.begin()->first < next_close_start_) ReleasePane(panes_.begin());
+  }
+  // Windows the watermark passed that held no pane are closed too: an event for them is late.
+  if (wm != INT64_MIN && wm != INT64_MAX) {
+    const int64_t closed = FloorDiv(wm - size_ms_ - policy_.grace_ms, advance_ms_) * advance_ms_;
+    if (next_close_start_ == INT64_MIN || closed + advance_ms_ > next_close_start_) next_close_start_ = closed + advance_ms_;
   }
 }
 
-void AlertAggregator::CloseWindow(int64_t start, Window& window, std::vector<AlertRecord>& out) {
-  // Groups with data in this window, then groups with an open incident but no data (a quiet window).
-  for (auto& [group, counts] : window) {
-    if (!group_keys_.count(group)) group_keys_.emplace(group, counts.key);
-    for (int k = 0; k < kAlertKindCount; ++k) {
-      if (FamilyOf(static_cast<AlertKind>(k)) == counts.family) Evaluate(start, group, &counts, static_cast<AlertKind>(k), out);
-    }
-  }
-  for (auto& [group, arr] : incidents_) {
-    if (window.count(group)) continue;
-    for (int k = 0; k < kAlertKindCount; ++k) {
-      if (arr[k].open) Evaluate(start, group, nullptr, static_cast<AlertKind>(k), out);
-    }
-  }
+void AlertAggregator::ReleasePane(std::map<int64_t, std::unique_ptr<Pane>>::iterator it) {
+  std::unique_ptr<Pane> pane = std::move(it->second);
+  panes_.erase(it);
+  if (current_pane_ == pane.get()) current_pane_ = nullptr;
+  pane->cells.clear();
+  pane->cell_index.Clear();
+  pane->n_details = 0;
+  pane_pool_.push_back(std::move(pane));
 }
 
-void AlertAggregator::Evaluate(int64_t start, const std::string& group, const WindowCounts* counts, AlertKind kind,
-                               std::vector<AlertRecord>& out) {
-  const size_t ki = static_cast<size_t>(kind);
-  uint64_t attempts = counts ? counts->attempts : 0;
-  uint64_t count = counts ? counts->kinds[ki].count : 0;
-  Incident& inc = incidents_[group][ki];
-  if (count == 0 && !inc.open) {
-    // Nothing of this kind and no incident: only the baseline learns (a quiet window at rate 0).
-    inc.baseline = inc.baseline_seen ? inc.baseline * (1 - policy_.baseline_alpha) : 0.0;
-    inc.baseline_seen = true;
-    return;
+void AlertAggregator::CloseWindow(int64_t start, std::vector<AlertRecord>& out) {
+  // Sum the panes of [start, start + size) per key.
+  window_panes_.clear();
+  for (auto it = panes_.lower_bound(start); it != panes_.end() && it->first < start + size_ms_; ++it) {
+    window_panes_.push_back(it->second.get());
   }
-  const KindThreshold& t = policy_.thresholds[ki];
-  double rate = attempts ? static_cast<double>(count) / static_cast<double>(attempts) : 0.0;
-  // To open, a window must pass every threshold; an open incident stays open while the failures go on
-  // at the minimum rate (hysteresis: no flapping around the count threshold), and the baseline is
-  // frozen while it is open so the incident does not teach itself that it is normal.
-  const bool above_baseline = !inc.baseline_seen || rate >= policy_.baseline_factor * inc.baseline;
-  const bool single_occurrence = t.min_count <= 1;
-  const bool warm = inc.baseline_seen || single_occurrence || rate >= policy_.cold_start_rate;
-  bool above = inc.open ? count > 0 && rate >= t.min_rate && above_baseline
-                        : attempts >= t.min_attempts && count >= t.min_count && rate >= t.min_rate &&
-                              above_baseline && warm;
-  auto make = [&](AlertState state) {
-    AlertRecord r;
-    r.id = inc.id;
-    r.kind = kind;
-    r.state = state;
-    r.key = counts ? counts->key : group_keys_[group];
-    r.window_start_ms = start;
-    r.window_end_ms = start + policy_.window_ms;
-    r.count = count;
-    r.attempts = attempts;
-    r.rate = rate;
-    r.baseline = inc.baseline;
-    r.severity = Severity(kind, rate);
-    r.action = ActionForAlertKind(kind);
-    if (counts) {
-      r.samples = counts->kinds[ki].samples;
-      r.rules = counts->kinds[ki].rules;
-      r.blocklists = counts->kinds[ki].blocklists;
+  sums_.clear();
+  if (sum_of_key_.size() < keys_.size()) sum_of_key_.resize(keys_.size(), -1);
+  auto sum_for = [&](uint32_t key) -> Sum& {
+    int32_t& idx = sum_of_key_[key];
+    if (idx < 0) {
+      idx = static_cast<int32_t>(sums_.size());
+      sums_.emplace_back();
+      sums_.back().key = key;
     }
-    out.push_back(std::move(r));
+    return sums_[idx];
   };
+  for (const Pane* pane : window_panes_) {
+    for (const Cell& c : pane->cells) {
+      Sum& s = sum_for(c.key);
+      s.attempts += c.attempts;
+      const int n = FamilyKindCount(keys_[c.key].family);
+      for (int k = 0; k < n; ++k) {
+        s.kinds[k].count += c.kinds[k].count;
+        s.kinds[k].hard += c.kinds[k].hard;
+        s.kinds[k].max_attempt = std::max(s.kinds[k].max_attempt, c.kinds[k].max_attempt);
+      }
+    }
+  }
+  // Keys with an open incident are evaluated even without data: they may resolve or go stale.
+  for (uint32_t key : open_keys_) sum_for(key);
+  order_.resize(sums_.size());
+  for (size_t i = 0; i < sums_.size(); ++i) order_[i] = static_cast<uint32_t>(i);
+  std::sort(order_.begin(), order_.end(),
+            [&](uint32_t x, uint32_t y) { return keys_[sums_[x].key].sort_key < keys_[sums_[y].key].sort_key; });
+  for (uint32_t i : order_) EvaluateKey(start, sums_[i], out);
+  for (const Sum& s : sums_) sum_of_key_[s.key] = -1;
+}
+
+void AlertAggregator::Learn(KindState& st, double rate) const {
+  st.baseline = st.baseline_seen ? alpha_ * rate + (1 - alpha_) * st.baseline : rate;
+  st.baseline_seen = true;
+}
+
+void AlertAggregator::EvaluateKey(int64_t start, const Sum& sum, std::vector<AlertRecord>& out) {
+  KeyInfo& key = keys_[sum.key];
+  const int64_t end = start + size_ms_;
+  const int n = FamilyKindCount(key.family);
+  if (sum.attempts > 0) key.last_data_end = end;
+  // 4xx → 5xx: a run of windows with substantial 4xx refusals of us, then the first 5xx.
+  bool escalate_5xx = false;
+  if (key.family != KeyFamily::kRecipientDomain && sum.attempts > 0) {
+    uint64_t soft = 0, hard = 0;
+    bool substantial = false;
+    for (int k = 0; k < n; ++k) {
+      const KindSum& ks = sum.kinds[k];
+      const uint64_t s = ks.count - ks.hard;
+      soft += s;
+      hard += ks.hard;
+      if (s > 0 && s >= thresholds_[static_cast<size_t>(key.provider)][static_cast<size_t>(FamilyKind(key.family, k))].min_count) {
+        substantial = true;
+      }
+    }
+    if (hard > 0) {
+      if (key.run_since != INT64_MIN && start - key.run_since >= policy_.escalation_run_ms && !key.run_escalated) {
+        escalate_5xx = true;
+        key.run_escalated = true;
+      }
+    } else if (substantial) {
+      if (key.run_since == INT64_MIN) key.run_since = start;
+    } else if (soft == 0) {
+      key.run_since = INT64_MIN;
+      key.run_escalated = false;
+    }
+  }
+  for (int k = 0; k < n; ++k) EvaluateKind(start, key, k, sum, escalate_5xx, out);
+}
+
+void AlertAggregator::EvaluateKind(int64_t start, KeyInfo& key, int slot, const Sum& sum, bool escalate_5xx,
+                                   std::vector<AlertRecord>& out) {
+  const AlertKind kind = FamilyKind(key.family, slot);
+  KindState& st = kind_states_[key.kind_state + slot];
+  const KindThreshold& t = thresholds_[static_cast<size_t>(key.provider)][static_cast<size_t>(kind)];
+  const KindSum& ks = sum.kinds[slot];
+  const int64_t end = start + size_ms_;
+  const uint64_t count = ks.count;
+  const uint64_t attempts = sum.attempts;
+  const double rate = attempts ? static_cast<double>(count) / static_cast<double>(attempts) : 0.0;
+  const bool above_baseline = !st.baseline_seen || rate >= t.baseline_factor * st.baseline;
+  const bool deferrals = ks.hard * 2 < count;  // mostly 4xx: the kind of incident that ages and escalates
+
+  if (!st.open) {
+    if (count == 0) {
+      if (attempts > 0) Learn(st, 0.0);  // no data is not a zero rate
+      return;
+    }
+    const bool single_occurrence = t.min_count <= 1;
+    const bool warm = st.baseline_seen || single_occurrence || rate >= policy_.cold_start_rate;
+    const bool above = attempts >= t.min_attempts && count >= t.min_count && rate >= t.min_rate && above_baseline && warm;
+    // The first 5xx after a run of 4xx is worth a warning even below this kind's thresholds, unless an
+    // incident of the key already carries it.
+    const bool escalated = escalate_5xx && ks.hard > 0 && key.open == 0;
+    if (!above && !escalated) {
+      Learn(st, rate);
+      return;
+    }
+    st.open = true;
+    st.id = StableHash().Add(AlertKindName(kind)).Add(key.sort_key).Add(start).Hex();
+    st.since = start;
+    st.fired_rate = rate;
+    st.last_above_end = end;
+    st.quiet_with_data = false;
+    st.escalation = 0;
+    if (escalate_5xx && ks.hard > 0) st.escalation |= k4xxTo5xx;
+    if (deferrals && ks.max_attempt >= policy_.ageing_attempts) st.escalation |= kAgeing;
+    const int severity = Severity(kind, rate, st.escalation);
+    st.last_reported = count;
+    st.last_report_end = end;
+    st.last_severity = static_cast<uint8_t>(severity);
+    ++key.open;
+    ++open_count_;
+    open_keys_.insert(static_cast<uint32_t>(&key - keys_.data()));
+    Emit(AlertState::kFiring, start, key, slot, st, sum, severity, out);
+    return;
+  }
+
+  // Open: it stays open while failures go on at the minimum rate (hysteresis: no flapping around the
+  // count threshold); the baseline is frozen so the incident does not teach itself that it is normal.
+  const bool above = count > 0 && rate >= t.min_rate && above_baseline;
+  uint8_t esc = st.escalation;
+  if (escalate_5xx) esc |= k4xxTo5xx;  // reported even when this kind is calming down: it is news
+  // A hopping window that fired early holds only the incident's first minutes: the rate it reaches
+  // while the window fills (one window_ms after firing) is the reference "rising" is measured against.
+  const bool filling = start <= st.since + size_ms_;
+  if (filling) st.fired_rate = std::max(st.fired_rate, rate);
+  if (above && deferrals) {
+    // Only windows with the volume to open an incident can show a rise (3 of 4 is not a trend).
+    const bool volume = attempts >= t.min_attempts && count >= t.min_count;
+    if (!filling && volume && rate >= st.fired_rate + policy_.rising_delta) esc |= kRising;
+    if (end - st.since >= policy_.ageing_after_ms || ks.max_attempt >= policy_.ageing_attempts) esc |= kAgeing;
+  }
+  const bool new_escalation = esc != st.escalation;
+  st.escalation = esc;
   if (above) {
-    inc.quiet = 0;
-    std::string severity = Severity(kind, rate);
-    if (!inc.open) {
-      inc.open = true;
-      inc.id = StableHash().Add(AlertKindName(kind)).Add(group).Add(start).Hex();
-      inc.last_reported = count;
-      inc.last_severity = severity;
-      make(AlertState::kFiring);
-    } else if (static_cast<double>(count) >= policy_.update_factor * static_cast<double>(inc.last_reported) ||
-               SeverityRank(severity) > SeverityRank(inc.last_severity)) {
-      inc.last_reported = count;
-      inc.last_severity = severity;
-      make(AlertState::kUpdated);
+    st.last_above_end = end;
+    st.quiet_with_data = false;
+    const int severity = Severity(kind, rate, esc);
+    const bool worse = severity > st.last_severity;
+    const bool grown = static_cast<double>(count) >= policy_.update_factor * static_cast<double>(st.last_reported);
+    const bool cooled = end - st.last_report_end >= policy_.update_cooldown_ms;
+    if (new_escalation || ((worse || grown) && cooled)) {
+      st.last_reported = count;
+      st.last_report_end = end;
+      st.last_severity = static_cast<uint8_t>(std::max<int>(severity, st.last_severity));
+      Emit(AlertState::kUpdated, start, key, slot, st, sum, severity, out);
     }
     return;
   }
-  // Below threshold: the baseline learns from it, unless an incident is open.
-  if (!inc.open) {
-    inc.baseline = inc.baseline_seen ? policy_.baseline_alpha * rate + (1 - policy_.baseline_alpha) * inc.baseline : rate;
-    inc.baseline_seen = true;
+  if (new_escalation) {
+    st.last_severity = static_cast<uint8_t>(std::min(2, st.last_severity + 1));
+    st.last_report_end = end;
+    Emit(AlertState::kUpdated, start, key, slot, st, sum, st.last_severity, out);
   }
-  if (inc.open && ++inc.quiet >= policy_.resolve_after_quiet_windows) {
-    make(AlertState::kResolved);
-    inc.open = false;
-    inc.quiet = 0;
+  if (attempts > 0) st.quiet_with_data = true;
+  const bool quiet = st.quiet_with_data && end - st.last_above_end >= policy_.resolve_after_ms;
+  const bool stale = key.last_data_end != INT64_MIN && end - key.last_data_end >= policy_.stale_after_ms;
+  if (quiet || stale) {
+    Emit(AlertState::kResolved, start, key, slot, st, sum, st.last_severity, out);
+    st.open = false;
+    st.id.clear();
+    --open_count_;
+    if (--key.open == 0) open_keys_.erase(static_cast<uint32_t>(&key - keys_.data()));
   }
+}
+
+void AlertAggregator::Emit(AlertState state, int64_t start, const KeyInfo& key, int slot, const KindState& st,
+                           const Sum& sum, int severity, std::vector<AlertRecord>& out) {
+  const AlertKind kind = FamilyKind(key.family, slot);
+  const KindSum& ks = sum.kinds[slot];
+  AlertRecord r;
+  r.id = st.id;
+  r.kind = kind;
+  r.state = state;
+  r.key.provider = key.provider;
+  switch (key.family) {
+    case KeyFamily::kEgress:
+      r.key.sending_ip = key.a;
+      r.key.mta = key.b;
+      break;
+    case KeyFamily::kSenderDomain:
+      r.key.sender_domain = key.a;
+      break;
+    case KeyFamily::kRecipientDomain:
+      r.key.domain = key.a;
+      break;
+  }
+  r.window_start_ms = start;
+  r.window_end_ms = start + size_ms_;
+  r.since_ms = st.since;
+  r.count = ks.count;
+  r.hard = ks.hard;
+  r.soft = ks.count - ks.hard;
+  r.attempts = sum.attempts;
+  r.rate = sum.attempts ? static_cast<double>(ks.count) / static_cast<double>(sum.attempts) : 0.0;
+  r.baseline = st.baseline;
+  r.severity = std::string(kSeverityNames[std::clamp(severity, 0, 2)]);
+  r.action = ActionForAlertKind(kind);
+  for (int b = 0; b < 3; ++b) {
+    if (st.escalation & (1 << b)) r.escalation.emplace_back(kEscalationNames[b]);
+  }
+  if (ks.count > 0) {
+    // Evidence from the window's panes: the earliest samples, the smallest rule ids.
+    const uint32_t key_id = static_cast<uint32_t>(&key - keys_.data());
+    std::vector<const Sample*> samples;
+    for (const Pane* pane : window_panes_) {
+      uint32_t c = pane->cell_index.Find(HashMix(key_id + 0x9e3779b97f4a7c15ULL),
+                                         [&](uint32_t i) { return pane->cells[i].key == key_id; });
+      if (c == FlatIndex::kEmpty || pane->cells[c].kinds[slot].detail < 0) continue;
+      const Detail& d = pane->details[pane->cells[c].kinds[slot].detail];
+      for (int i = 0; i < d.n_samples; ++i) samples.push_back(&d.samples[i]);
+      for (int i = 0; i < d.n_rules; ++i) r.rules.push_back(d.rules[i]);
+      for (int i = 0; i < d.n_blocklists; ++i) r.blocklists.push_back(d.blocklists[i]);
+    }
+    std::sort(samples.begin(), samples.end(), [](const Sample* x, const Sample* y) {
+      if (x->time_ms != y->time_ms) return x->time_ms < y->time_ms;
+      if (x->hash != y->hash) return x->hash < y->hash;
+      return x->text < y->text;
+    });
+    for (const Sample* s : samples) {
+      if (r.samples.size() == 3) break;
+      if (std::find(r.samples.begin(), r.samples.end(), s->text) == r.samples.end()) r.samples.push_back(s->text);
+    }
+    for (auto* v : {&r.rules, &r.blocklists}) {
+      std::sort(v->begin(), v->end());
+      v->erase(std::unique(v->begin(), v->end()), v->end());
+      if (v->size() > 5) v->resize(5);
+    }
+  }
+  out.push_back(std::move(r));
 }
 
 }  // namespace bs

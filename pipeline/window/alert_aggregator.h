@@ -1,94 +1,219 @@
-// AlertAggregator: event-time windows per key, alert thresholds against a per-key baseline, and the
-// incident lifecycle (firing → updated → resolved, one stable id per incident).
+// AlertAggregator: event-time hopping windows per key, alert thresholds against a per-key baseline, and
+// the incident lifecycle (firing → updated → resolved, one stable id per incident).
 //
-// Keys follow the scope of the problem, so one incident is one alert: refusals of our IP (rate limits,
-// blocklists, reputation, TLS, our configuration) are keyed provider × sending IP (or egress source, or
-// MTA host when the log has no IP); authentication and content refusals (DMARC, SPF, DKIM, spam content)
-// provider × sender domain. Every attempt counts toward the attempts of both keys.
+// Keys follow the scope of the problem, so one incident is one alert (KeyFamily): refusals of our IP
+// (rate limits, blocklists, reputation, TLS, our configuration) are keyed provider × sending IP (or egress
+// source, or MTA host when the log has no IP); authentication and content refusals (DMARC, SPF, DKIM,
+// spam content) provider × sender domain; domain-wide deferrals provider × recipient domain. Every attempt
+// counts toward the attempts of its key in each family.
 //
-// Time: only event time. Each input partition (file, Kafka partition) has a watermark = its max event
-// time − out-of-orderness; the aggregator's watermark is the minimum over partitions not yet finished
-// (a partition not yet started holds it back). A window [start, end) closes when the watermark reaches
-// end + grace; events for closed windows are counted as late, never silently dropped.
+// Windows: epoch-aligned [start, start + window_ms), one starting every advance_ms. Events are counted
+// once, into the pane [p, p + advance_ms) that holds them; a window is the sum of its window/advance
+// panes when it closes. The lifecycle is per key and kind, not per window: overlapping windows of one
+// incident give one alert with updates.
 //
-// Deterministic: windows close in time order, keys in sorted order, kinds in enum order. Runs in the
-// decide stage; not thread-safe.
+// Time: only event time, passed in with each event. Each input partition (file, Kafka partition) has a
+// watermark = its max event time − out_of_orderness_ms. The task watermark (monotonic) is the minimum over
+// partitions that are not finished and not idle; a partition that has not sent an event yet holds it
+// back (replay knows every input exists). A started partition is idle while its max event time lags the
+// max over unfinished partitions by more than idle_timeout_ms; it counts again once it catches up. A
+// window closes when the watermark reaches end + grace_ms. An event whose every window has closed is late:
+// counted (per partition), optionally copied to a side output, never silently dropped; an event some of
+// whose windows are still open counts in those.
+//
+// Deterministic for a given sequence of Add/Drain calls, and independent of how events of one window are
+// interleaved across partitions: windows close in time order, keys in key order, kinds in enum order,
+// samples are the earliest (by event time, then text) and rule ids the smallest.
+//
+// Speed: no allocation per event once warm. Keys are interned once by a 64-bit hash with an exact check;
+// each pane maps key ids to counters in a flat table; panes are recycled. Runs in the decide stage; not
+// thread-safe.
 #ifndef BOUNCESTREAM_PIPELINE_WINDOW_ALERT_AGGREGATOR_H_
 #define BOUNCESTREAM_PIPELINE_WINDOW_ALERT_AGGREGATOR_H_
 
 #include <array>
 #include <cstdint>
 #include <map>
+#include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
 #include "pipeline/sink/records.h"
 #include "pipeline/window/alert_policy.h"
+#include "pipeline/window/flat_index.h"
 #include "pipeline/worker/classified_event.h"
 
 namespace bs {
 
-enum class KeyFamily : uint8_t { kEgress, kSenderDomain };
+enum class KeyFamily : uint8_t { kEgress, kSenderDomain, kRecipientDomain };
 // The key family an alert kind is counted in.
 KeyFamily FamilyOf(AlertKind kind);
 
+// The start of the earliest window of `size_ms` (one every `advance_ms`, epoch-aligned) that contains t;
+// the windows containing t start there and every advance_ms up to floor(t / advance) × advance.
+int64_t FirstWindowStart(int64_t t, int64_t size_ms, int64_t advance_ms);
+
+// One event that arrived after all its windows had closed (the optional side output).
+struct LateEvent {
+  int partition = 0;
+  int64_t event_time_ms = 0;
+  int64_t watermark_ms = 0;  // the task watermark when it arrived
+  std::string position;      // "file:line" or "topic/partition@offset"
+};
+
 class AlertAggregator {
  public:
+  // An invalid window shape (see ValidateAlertPolicy) falls back to tumbling windows of window_ms.
   AlertAggregator(AlertPolicy policy, int partitions);
+  ~AlertAggregator();
+  AlertAggregator(const AlertAggregator&) = delete;
+  AlertAggregator& operator=(const AlertAggregator&) = delete;
 
-  // Counts one event of `partition` (0-based) into its window.
+  // Counts one event of `partition` (0-based) into its pane. Events that are not a remote answer to an
+  // attempt of ours (envelopes, complaints, rejections before queueing) are ignored.
   void Add(int partition, const ClassifiedEvent& ce);
-  // The partition will send no more events.
+  // The partition will send no more events: it stops holding the watermark back.
   void FinishPartition(int partition);
-  // Appends the alerts of every window the watermark has closed.
+  // The partition is an input again (Kafka: assigned after a rebalance): not finished, not started, so it
+  // holds the watermark back until its first event. Indices beyond the constructor's count are added.
+  void StartPartition(int partition);
+  // Advances the watermark and appends the alerts of every window it has closed.
   void Drain(std::vector<AlertRecord>& out);
   // End of input: closes every remaining window.
   void Flush(std::vector<AlertRecord>& out);
 
+  // Late events are also appended here when set (the caller owns the vector and empties it).
+  void set_late_output(std::vector<LateEvent>* late) { late_out_ = late; }
+
+  // The task watermark now (at least the one the last Drain used).
   int64_t watermark() const;
-  uint64_t late_events() const { return late_events_; }
-  uint64_t open_incidents() const;
+  bool idle(int partition) const;
+  uint64_t late_events() const { return late_total_; }
+  uint64_t late_events(int partition) const;
+  uint64_t open_incidents() const { return open_count_; }
+  const AlertPolicy& policy() const { return policy_; }
 
  private:
-  struct KindCounts {
-    uint64_t count = 0;
-    std::vector<std::string> samples;
-    std::vector<std::string> rules;
-    std::vector<std::string> blocklists;
+  static constexpr int kMaxFamilyKinds = 5;
+  struct KindCell {
+    uint32_t count = 0;
+    uint32_t hard = 0;  // 5xx (or a bounce without a code)
+    uint16_t max_attempt = 0;
+    int32_t detail = -1;
   };
-  struct WindowCounts {
+  struct Cell {
+    uint32_t key = 0;
+    uint32_t attempts = 0;
+    std::array<KindCell, kMaxFamilyKinds> kinds{};
+  };
+  struct Sample {
+    int64_t time_ms = 0;
+    uint64_t hash = 0;
+    std::string text;
+  };
+  // Evidence for one key and kind in one pane; strings keep their capacity when the pane is recycled.
+  struct Detail {
+    std::array<Sample, 3> samples;  // the earliest distinct replies, sorted
+    std::array<std::string, 5> rules;  // the smallest distinct rule ids, sorted
+    std::array<std::string, 5> blocklists;
+    uint8_t n_samples = 0, n_rules = 0, n_blocklists = 0;
+  };
+  struct Pane {
+    int64_t start = 0;
+    FlatIndex cell_index;  // key id → index in cells
+    std::vector<Cell> cells;
+    std::vector<Detail> details;
+    size_t n_details = 0;
+  };
+  struct KeyInfo {
+    uint64_t hash = 0;
     KeyFamily family = KeyFamily::kEgress;
-    AlertKey key;
-    uint64_t attempts = 0;
-    std::array<KindCounts, kAlertKindCount> kinds;
+    Provider provider = Provider::kOther;
+    std::string a, b;      // egress + MTA host; sender domain; recipient domain
+    std::string sort_key;  // "ip|gmail|203.0.113.7|", "sd|…", "rd|…": order and incident ids
+    uint32_t kind_state = 0;
+    int64_t cache_pane = INT64_MIN;  // the last pane this key was counted in, and its cell there
+    uint32_t cache_cell = 0;
+    int64_t last_data_end = INT64_MIN;  // end of the last window with attempts
+    int64_t run_since = INT64_MIN;      // start of the window opening the current 4xx run
+    bool run_escalated = false;
+    int open = 0;  // open incidents of this key
   };
-  struct Incident {
-    bool open = false;
-    std::string id;
-    uint64_t last_reported = 0;
-    std::string last_severity;
-    int quiet = 0;
+  struct KindState {
     double baseline = 0;
     bool baseline_seen = false;
+    bool open = false;
+    bool quiet_with_data = false;
+    uint8_t escalation = 0;  // bits of Escalation
+    uint8_t last_severity = 0;
+    int64_t since = 0;           // window start when it fired
+    int64_t last_above_end = 0;  // end of the last window above threshold
+    int64_t last_report_end = 0;
+    uint64_t last_reported = 0;
+    double fired_rate = 0;
+    std::string id;
   };
-  // key string → counts, per window start.
-  using Window = std::map<std::string, WindowCounts>;
+  struct KindSum {
+    uint64_t count = 0, hard = 0;
+    uint16_t max_attempt = 0;
+  };
+  struct Sum {
+    uint32_t key = 0;
+    uint64_t attempts = 0;
+    std::array<KindSum, kMaxFamilyKinds> kinds{};
+  };
 
-  void CloseWindow(int64_t start, Window& window, std::vector<AlertRecord>& out);
-  void Evaluate(int64_t start, const std::string& group, const WindowCounts* counts, AlertKind kind,
-                std::vector<AlertRecord>& out);
+  uint32_t Intern(KeyFamily family, Provider provider, std::string_view a, std::string_view b);
+  Pane& PaneAt(int64_t start);
+  Cell& CellFor(Pane& pane, uint32_t key);
+  void Count(Pane& pane, uint32_t key, int slot, const ClassifiedEvent& ce, bool hard);
+  void AddEvidence(Pane& pane, KindCell& kc, const ClassifiedEvent& ce);
+  int64_t ComputeWatermark() const;
+  void CloseThrough(int64_t wm, std::vector<AlertRecord>& out);
+  void CloseWindow(int64_t start, std::vector<AlertRecord>& out);
+  void EvaluateKey(int64_t start, const Sum& sum, std::vector<AlertRecord>& out);
+  void EvaluateKind(int64_t start, KeyInfo& key, int slot, const Sum& sum, bool escalate_5xx,
+                    std::vector<AlertRecord>& out);
+  void Learn(KindState& st, double rate) const;
+  void Emit(AlertState state, int64_t start, const KeyInfo& key, int slot, const KindState& st, const Sum& sum,
+            int severity, std::vector<AlertRecord>& out);
+  void ReleasePane(std::map<int64_t, std::unique_ptr<Pane>>::iterator it);
 
   AlertPolicy policy_;
+  int64_t size_ms_;
+  int64_t advance_ms_;
+  double alpha_;  // baseline weight of one evaluation (one advance)
+  // Thresholds resolved per provider and kind, so the hot path does not look up the override map.
+  std::array<std::array<KindThreshold, kAlertKindCount>, kProviderCount> thresholds_;
+
+  // Partitions.
   std::vector<int64_t> max_time_;
-  std::vector<bool> finished_;
-  std::map<int64_t, Window> windows_;
-  // (kind, group) → incident; group keys kept with a copy of their AlertKey.
-  std::map<std::string, std::array<Incident, kAlertKindCount>> incidents_;
-  std::map<std::string, AlertKey> group_keys_;
-  uint64_t late_events_ = 0;
-  int64_t closed_through_ = INT64_MIN;  // every window ending at or before this is closed
-  std::string group_;
+  std::vector<bool> started_, finished_;
+  std::vector<uint64_t> late_;
+  uint64_t late_total_ = 0;
+  std::vector<LateEvent>* late_out_ = nullptr;
+  int64_t watermark_ = INT64_MIN;
+
+  // Keys and their lifecycle state.
+  std::vector<KeyInfo> keys_;
+  FlatIndex key_index_;
+  std::vector<KindState> kind_states_;
+  std::set<uint32_t> open_keys_;
+  uint64_t open_count_ = 0;
+
+  // Panes by start; the window starting at next_close_start_ is the next to close.
+  std::map<int64_t, std::unique_ptr<Pane>> panes_;
+  std::vector<std::unique_ptr<Pane>> pane_pool_;
+  Pane* current_pane_ = nullptr;
+  int64_t next_close_start_ = INT64_MIN;
+
+  // Scratch reused across events and windows.
   std::string sample_;
+  std::vector<Sum> sums_;
+  std::vector<int32_t> sum_of_key_;
+  std::vector<uint32_t> order_;
+  std::vector<Pane*> window_panes_;
 };
 
 }  // namespace bs

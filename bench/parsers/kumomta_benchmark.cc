@@ -9,36 +9,21 @@
 #include <string>
 #include <vector>
 
-#include "bench/loadgen/generator.h"
+#include "bench/loadgen/record_set.h"
 #include "parsers/kumomta.h"
 #include "parsers/parser.h"
 
 namespace bs {
 namespace {
 
-struct Corpus {
-  std::string bytes;                    // records separated by '\n', padded at the end
-  std::vector<std::string_view> records;
-};
-
-const Corpus& Records() {
-  static Corpus* c = [] {
-    auto* c = new Corpus;
+const loadgen::RecordSet& Records() {
+  static const loadgen::RecordSet* set = [] {
     loadgen::GeneratorOptions o;
     o.records = 20000;
     o.malformed = false;
-    loadgen::Generate(o, c->bytes);
-    size_t n = c->bytes.size();
-    c->bytes.append(kRecordPadding, '\0');
-    size_t start = 0;
-    while (start < n) {
-      size_t nl = c->bytes.find('\n', start);
-      c->records.emplace_back(c->bytes.data() + start, nl - start);
-      start = nl + 1;
-    }
-    return c;
+    return loadgen::GenerateRecordSet(o);
   }();
-  return *c;
+  return *set;
 }
 
 // The reference: DOM parse, then the fields the benchmark compares.

@@ -8,37 +8,22 @@
 #include <string>
 #include <vector>
 
-#include "bench/loadgen/generator.h"
+#include "bench/loadgen/record_set.h"
 #include "parsers/parser.h"
 #include "parsers/postfix.h"
 
 namespace bs {
 namespace {
 
-struct Corpus {
-  std::string bytes;
-  std::vector<std::string_view> lines;
-};
-
-const Corpus& Lines() {
-  static Corpus* c = [] {
-    auto* c = new Corpus;
+const loadgen::RecordSet& Lines() {
+  static const loadgen::RecordSet* set = [] {
     loadgen::GeneratorOptions o;
     o.format = loadgen::LogFormat::kPostfix;
     o.records = 20000;
     o.malformed = false;
-    loadgen::Generate(o, c->bytes);
-    size_t n = c->bytes.size();
-    c->bytes.append(kRecordPadding, '\0');
-    size_t start = 0;
-    while (start < n) {
-      size_t nl = c->bytes.find('\n', start);
-      c->lines.emplace_back(c->bytes.data() + start, nl - start);
-      start = nl + 1;
-    }
-    return c;
+    return loadgen::GenerateRecordSet(o);
   }();
-  return *c;
+  return *set;
 }
 
 void CheckAgainstReference() {
@@ -47,7 +32,7 @@ void CheckAgainstReference() {
   RE2 envelope(R"(: ([0-9A-F]+): from=<([^>]*)>)");
   std::vector<DeliveryEvent> events;
   size_t deliveries = 0;
-  for (std::string_view line : Lines().lines) {
+  for (std::string_view line : Lines().records) {
     events.clear();
     ParseResult r = parser->Parse(line, Position{}, events);
     std::string qid, to, relay, ip, status;
@@ -71,7 +56,7 @@ void CheckAgainstReference() {
       std::abort();
     }
   }
-  std::fprintf(stderr, "postfix: %zu lines (%zu deliveries) checked against the RE2 reference\n", Lines().lines.size(),
+  std::fprintf(stderr, "postfix: %zu lines (%zu deliveries) checked against the RE2 reference\n", Lines().records.size(),
                deliveries);
 }
 
@@ -81,7 +66,7 @@ void BM_PostfixParse(benchmark::State& state) {
   auto parser = NewPostfixParser({});
   std::vector<DeliveryEvent> events;
   events.reserve(8);
-  const auto& lines = Lines().lines;
+  const auto& lines = Lines().records;
   size_t bytes = 0;
   for (auto _ : state) {
     for (std::string_view line : lines) {

@@ -1,0 +1,756 @@
+// The configuration loader: TOML (toml++, header-only without exceptions, as in rules/rule_file.cc) →
+// option structs, then environment overrides, then validation. One table describes every key (its
+// section, type and setter), so the file, the environment and the list of accepted keys cannot disagree.
+#include "pipeline/config/config.h"
+
+#undef TOML_HEADER_ONLY
+#undef TOML_SHARED_LIB
+#define TOML_HEADER_ONLY 1
+#define TOML_EXCEPTIONS 0
+#include <toml++/toml.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <fstream>
+#include <functional>
+#include <optional>
+#include <sstream>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "pipeline/base/strings.h"
+
+extern char** environ;
+
+namespace bs {
+namespace {
+
+constexpr std::string_view kEnvPrefix = "BOUNCESTREAM_";
+
+enum class Type : uint8_t { kString, kInt, kBool, kStringList };
+
+struct Value {
+  Type type = Type::kString;
+  std::string s;
+  int64_t i = 0;
+  bool b = false;
+  std::vector<std::string> list;
+};
+
+// A setter returns "" on success or what is wrong with the value.
+using Setter = std::function<std::string(Config&, const Value&)>;
+
+struct Field {
+  std::string_view key;
+  Type type;
+  Setter set;
+};
+
+// A sub-table whose keys are free (librdkafka properties, per-topic formats).
+enum class MapKind : uint8_t { kProperties, kConsumerProperties, kProducerProperties, kFormats };
+struct SubTable {
+  std::string_view name;
+  MapKind kind;
+};
+
+struct Section {
+  std::string_view name;
+  std::vector<Field> fields;
+  std::vector<SubTable> tables;
+};
+
+Setter StringField(std::function<std::string&(Config&)> get) {
+  return [get](Config& c, const Value& v) {
+    get(c) = v.s;
+    return std::string();
+  };
+}
+
+template <typename T>
+Setter IntField(std::function<T&(Config&)> get, int64_t lo, int64_t hi, int64_t scale = 1) {
+  return [get, lo, hi, scale](Config& c, const Value& v) {
+    if (v.i < lo || v.i > hi) return absl::StrCat("must be between ", lo, " and ", hi);
+    get(c) = static_cast<T>(v.i * scale);
+    return std::string();
+  };
+}
+
+Setter BoolField(std::function<bool&(Config&)> get) {
+  return [get](Config& c, const Value& v) {
+    get(c) = v.b;
+    return std::string();
+  };
+}
+
+template <typename E>
+Setter EnumField(std::function<E&(Config&)> get, std::vector<std::pair<std::string_view, E>> names) {
+  return [get, names](Config& c, const Value& v) {
+    for (const auto& [n, e] : names) {
+      if (v.s == n) {
+        get(c) = e;
+        return std::string();
+      }
+    }
+    std::vector<std::string> all;
+    for (const auto& [n, e] : names) all.push_back(absl::StrCat("\"", Av(n), "\""));
+    return absl::StrCat("must be one of ", absl::StrJoin(all, ", "));
+  };
+}
+
+std::string SetFormat(Format& out, const std::string& name) {
+  std::optional<Format> f = FormatFromName(name);
+  if (!f) return absl::StrCat("unknown log format \"", name, "\" (kumomta, postfix, powermta, exim, sendgrid, ",
+                              "mailgun, ses, sparkpost, json, auto)");
+  out = *f;
+  return "";
+}
+
+const std::vector<Section>& Schema() {
+  static const auto* schema = new std::vector<Section>{
+      {"kafka",
+       {
+           {"brokers", Type::kString, StringField([](Config& c) -> std::string& { return c.kafka.brokers; })},
+           {"group_id", Type::kString, StringField([](Config& c) -> std::string& { return c.kafka.group_id; })},
+           {"group_instance_id", Type::kString,
+            StringField([](Config& c) -> std::string& { return c.kafka.group_instance_id; })},
+           {"input_topics", Type::kStringList,
+            [](Config& c, const Value& v) {
+              c.kafka.input_topics = v.list;
+              return std::string();
+            }},
+           {"delivery", Type::kString,
+            EnumField<DeliveryMode>([](Config& c) -> DeliveryMode& { return c.kafka.delivery; },
+                                    {{"at_least_once", DeliveryMode::kAtLeastOnce},
+                                     {"exactly_once", DeliveryMode::kExactlyOnce}})},
+           {"transactional_id", Type::kString,
+            StringField([](Config& c) -> std::string& { return c.kafka.transactional_id; })},
+       },
+       {{"properties", MapKind::kProperties},
+        {"consumer_properties", MapKind::kConsumerProperties},
+        {"producer_properties", MapKind::kProducerProperties}}},
+      {"topics",
+       {
+           {"alerts", Type::kString, StringField([](Config& c) -> std::string& { return c.topics.alerts; })},
+           {"suppressions", Type::kString,
+            StringField([](Config& c) -> std::string& { return c.topics.suppressions; })},
+           {"dlq", Type::kString, StringField([](Config& c) -> std::string& { return c.topics.dlq; })},
+           {"classified", Type::kString, StringField([](Config& c) -> std::string& { return c.topics.classified; })},
+           {"changelog", Type::kString, StringField([](Config& c) -> std::string& { return c.topics.changelog; })},
+           {"repartition", Type::kString,
+            StringField([](Config& c) -> std::string& { return c.topics.repartition; })},
+       },
+       {}},
+      {"input",
+       {
+           {"format", Type::kString, [](Config& c, const Value& v) { return SetFormat(c.input.format, v.s); }},
+           {"powermta_header", Type::kString,
+            StringField([](Config& c) -> std::string& { return c.input.powermta_header; })},
+       },
+       {{"formats", MapKind::kFormats}}},
+      {"processing",
+       {
+           {"workers", Type::kInt, IntField<int>([](Config& c) -> int& { return c.processing.workers; }, 1, 256)},
+           {"max_batch_messages", Type::kInt,
+            IntField<int>([](Config& c) -> int& { return c.processing.max_batch_messages; }, 1, 1000000)},
+           {"max_batch_wait_ms", Type::kInt,
+            IntField<int>([](Config& c) -> int& { return c.processing.max_batch_wait_ms; }, 1, 60000)},
+           {"max_in_flight_mb", Type::kInt,
+            IntField<int64_t>([](Config& c) -> int64_t& { return c.processing.max_in_flight_bytes; }, 1, 65536,
+                              1 << 20)},
+           {"commit_interval_ms", Type::kInt,
+            IntField<int>([](Config& c) -> int& { return c.processing.commit_interval_ms; }, 10, 600000)},
+       },
+       {}},
+      {"alerts",
+       {
+           {"window_minutes", Type::kInt,
+            IntField<int64_t>([](Config& c) -> int64_t& { return c.alerts.window_ms; }, 1, 24 * 60, 60 * 1000)},
+           {"out_of_orderness_seconds", Type::kInt,
+            IntField<int64_t>([](Config& c) -> int64_t& { return c.alerts.out_of_orderness_ms; }, 0, 86400, 1000)},
+           {"grace_seconds", Type::kInt,
+            IntField<int64_t>([](Config& c) -> int64_t& { return c.alerts.grace_ms; }, 0, 86400, 1000)},
+       },
+       {}},
+      {"rules",
+       {
+           {"dir", Type::kString, StringField([](Config& c) -> std::string& { return c.rules.dir; })},
+           {"local_dir", Type::kString, StringField([](Config& c) -> std::string& { return c.rules.local_dir; })},
+           {"reload", Type::kString,
+            EnumField<RulesOptions::Reload>([](Config& c) -> RulesOptions::Reload& { return c.rules.reload; },
+                                            {{"off", RulesOptions::Reload::kOff},
+                                             {"sighup", RulesOptions::Reload::kSighup},
+                                             {"watch", RulesOptions::Reload::kWatch}})},
+           {"watch_interval_seconds", Type::kInt,
+            IntField<int>([](Config& c) -> int& { return c.rules.watch_interval_seconds; }, 1, 3600)},
+       },
+       {}},
+      {"state",
+       {
+           {"snapshot_dir", Type::kString, StringField([](Config& c) -> std::string& { return c.state.snapshot_dir; })},
+           {"restore_timeout_seconds", Type::kInt,
+            IntField<int>([](Config& c) -> int& { return c.state.restore_timeout_seconds; }, 1, 86400)},
+       },
+       {}},
+      {"metrics",
+       {
+           {"listen", Type::kString, StringField([](Config& c) -> std::string& { return c.metrics.listen; })},
+       },
+       {}},
+      {"log",
+       {
+           {"level", Type::kString,
+            EnumField<LogOptions::Level>([](Config& c) -> LogOptions::Level& { return c.log.level; },
+                                         {{"debug", LogOptions::Level::kDebug},
+                                          {"info", LogOptions::Level::kInfo},
+                                          {"warn", LogOptions::Level::kWarn},
+                                          {"error", LogOptions::Level::kError}})},
+           {"format", Type::kString,
+            EnumField<LogOptions::Format>([](Config& c) -> LogOptions::Format& { return c.log.format; },
+                                          {{"text", LogOptions::Format::kText}, {"json", LogOptions::Format::kJson}})},
+           {"hash_addresses", Type::kBool, BoolField([](Config& c) -> bool& { return c.log.hash_addresses; })},
+           {"hash_key", Type::kString, StringField([](Config& c) -> std::string& { return c.log.hash_key; })},
+       },
+       {}},
+  };
+  return *schema;
+}
+
+size_t EditDistance(std::string_view a, std::string_view b) {
+  std::vector<size_t> prev(b.size() + 1), cur(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); ++j) prev[j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    cur[0] = i;
+    for (size_t j = 1; j <= b.size(); ++j) {
+      cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1)});
+    }
+    std::swap(prev, cur);
+  }
+  return prev[b.size()];
+}
+
+// " (did you mean 'x'?)" when one candidate is close.
+std::string Suggest(std::string_view got, const std::vector<std::string_view>& candidates) {
+  std::string_view best;
+  size_t best_d = 3;
+  for (std::string_view c : candidates) {
+    size_t d = EditDistance(got, c);
+    if (d < best_d) {
+      best_d = d;
+      best = c;
+    }
+  }
+  return best.empty() ? "" : absl::StrCat(" (did you mean '", Av(best), "'?)");
+}
+
+// Properties bouncestream sets itself; setting them by hand would break its guarantees.
+const char* ManagedProperty(std::string_view name) {
+  if (name == "bootstrap.servers" || name == "metadata.broker.list") return "set it with [kafka] brokers";
+  if (name == "group.id") return "set it with [kafka] group_id";
+  if (name == "group.instance.id") return "set it with [kafka] group_instance_id";
+  if (name == "transactional.id") return "set it with [kafka] transactional_id";
+  if (name == "enable.auto.offset.store" || name == "enable.auto.commit") {
+    return "bouncestream stores and commits offsets itself, only after outputs are acknowledged";
+  }
+  if (name == "enable.partition.eof") return "bouncestream sets it for backfills";
+  return nullptr;
+}
+
+class Loader {
+ public:
+  Loader(std::string_view file, Config& config) : file_(file), config_(config) {}
+
+  void Error(std::string_view where, std::string_view msg) {
+    errors_.push_back(absl::StrCat(Av(where), ": ", Av(msg)));
+  }
+  std::string At(const toml::node& n) const { return absl::StrCat(file_, ":", n.source().begin.line); }
+
+  void LoadToml(const toml::table& root) {
+    std::vector<std::string_view> section_names;
+    for (const Section& s : Schema()) section_names.push_back(s.name);
+    for (const auto& [k, node] : root) {
+      std::string_view key = k.str();
+      const Section* section = FindSection(key);
+      if (section == nullptr) {
+        Error(At(node), absl::StrCat("unknown section [", Av(key), "]", Suggest(key, section_names)));
+        continue;
+      }
+      const toml::table* table = node.as_table();
+      if (table == nullptr) {
+        Error(At(node), absl::StrCat("'", Av(key), "' must be a table ([", Av(key), "])"));
+        continue;
+      }
+      LoadSection(*section, *table);
+    }
+  }
+
+  void LoadSection(const Section& section, const toml::table& table) {
+    std::vector<std::string_view> names;
+    for (const Field& f : section.fields) names.push_back(f.key);
+    for (const SubTable& t : section.tables) names.push_back(t.name);
+    for (const auto& [k, node] : table) {
+      std::string_view key = k.str();
+      if (const SubTable* sub = FindTable(section, key)) {
+        const toml::table* t = node.as_table();
+        if (t == nullptr) {
+          Error(At(node), absl::StrCat("[", Av(section.name), "] '", Av(key), "' must be a table"));
+          continue;
+        }
+        LoadMap(section, *sub, *t);
+        continue;
+      }
+      const Field* field = FindField(section, key);
+      if (field == nullptr) {
+        Error(At(node), absl::StrCat("[", Av(section.name), "] unknown key '", Av(key), "'", Suggest(key, names)));
+        continue;
+      }
+      std::optional<Value> v = FromToml(*field, node);
+      if (!v) {
+        Error(At(node), absl::StrCat("[", Av(section.name), "] ", Av(key), " must be ", TypeName(field->type)));
+        continue;
+      }
+      Apply(section, *field, *v, At(node));
+    }
+  }
+
+  void LoadMap(const Section& section, const SubTable& sub, const toml::table& t) {
+    for (const auto& [k, node] : t) {
+      std::string name(k.str());
+      std::string value;
+      if (const auto* s = node.as_string()) {
+        value = s->get();
+      } else if (const auto* i = node.as_integer()) {
+        value = std::to_string(i->get());
+      } else if (const auto* b = node.as_boolean()) {
+        value = b->get() ? "true" : "false";
+      } else if (const auto* f = node.as_floating_point()) {
+        std::ostringstream os;
+        os << f->get();
+        value = os.str();
+      } else {
+        Error(At(node), absl::StrCat("[", Av(section.name), ".", Av(sub.name), "] \"", name,
+                                     "\" must be a string, number or boolean"));
+        continue;
+      }
+      SetMapEntry(sub.kind, name, value, At(node));
+    }
+  }
+
+  void SetMapEntry(MapKind kind, const std::string& name, const std::string& value, const std::string& origin) {
+    if (kind == MapKind::kFormats) {
+      Format f;
+      std::string err = SetFormat(f, value);
+      if (!err.empty()) {
+        Error(origin, absl::StrCat("[input.formats] \"", name, "\": ", err));
+        return;
+      }
+      config_.input.formats[name] = f;
+      return;
+    }
+    if (const char* why = ManagedProperty(name)) {
+      Error(origin, absl::StrCat("librdkafka property \"", name, "\" cannot be set here: ", why));
+      return;
+    }
+    KafkaProperties& p = kind == MapKind::kProperties           ? config_.kafka.properties
+                         : kind == MapKind::kConsumerProperties ? config_.kafka.consumer_properties
+                                                                : config_.kafka.producer_properties;
+    p.values[name] = value;
+    p.origin[name] = origin;
+  }
+
+  void LoadEnv(const Environment& env) {
+    for (const auto& [var, value] : env) {
+      if (!StartsWith(var, kEnvPrefix)) continue;
+      std::string_view rest = std::string_view(var).substr(kEnvPrefix.size());
+      std::string origin = absl::StrCat("environment ", var);
+      // Free-form sub-tables first: their prefix is longer than the section's.
+      bool done = false;
+      for (const Section& s : Schema()) {
+        for (const SubTable& t : s.tables) {
+          if (t.kind == MapKind::kFormats) continue;  // topic names do not survive upper-casing
+          std::string prefix = Upper(absl::StrCat(Av(s.name), "_", Av(t.name), "_"));
+          if (StartsWith(rest, prefix) && rest.size() > prefix.size()) {
+            std::string name = Lower(rest.substr(prefix.size()));
+            std::replace(name.begin(), name.end(), '_', '.');
+            SetMapEntry(t.kind, name, value, origin);
+            done = true;
+          }
+        }
+      }
+      if (done) continue;
+      const Section* section = nullptr;
+      for (const Section& s : Schema()) {
+        std::string prefix = Upper(absl::StrCat(Av(s.name), "_"));
+        if (StartsWith(rest, prefix) && (section == nullptr || s.name.size() > section->name.size())) section = &s;
+      }
+      if (section == nullptr) {
+        config_.warnings.push_back(absl::StrCat(origin, ": not a configuration override (no section '",
+                                                Av(Lower(rest.substr(0, rest.find('_')))), "'); ignored"));
+        continue;
+      }
+      std::string key = Lower(rest.substr(section->name.size() + 1));
+      const Field* field = FindField(*section, key);
+      if (field == nullptr) {
+        std::vector<std::string_view> names;
+        for (const Field& f : section->fields) names.push_back(f.key);
+        Error(origin, absl::StrCat("[", Av(section->name), "] has no key '", key, "'", Suggest(key, names)));
+        continue;
+      }
+      std::optional<Value> v = FromString(*field, value);
+      if (!v) {
+        Error(origin, absl::StrCat("[", Av(section->name), "] ", key, " must be ", TypeName(field->type)));
+        continue;
+      }
+      Apply(*section, *field, *v, origin);
+    }
+  }
+
+  // Where a key was last set ("file:line", "environment VAR"), or the file when it kept its default.
+  std::string OriginOf(std::string_view section, std::string_view key) const {
+    auto it = origins_.find(absl::StrCat(Av(section), ".", Av(key)));
+    return it == origins_.end() ? file_ : it->second;
+  }
+
+  std::vector<std::string>& errors() { return errors_; }
+
+ private:
+  static std::string Upper(std::string_view s) {
+    std::string out(s);
+    for (char& c : out) c = (c >= 'a' && c <= 'z') ? static_cast<char>(c - 'a' + 'A') : c;
+    return out;
+  }
+  static std::string Lower(std::string_view s) {
+    std::string out(s);
+    for (char& c : out) c = AsciiLower(c);
+    return out;
+  }
+  static const Section* FindSection(std::string_view name) {
+    for (const Section& s : Schema()) {
+      if (s.name == name) return &s;
+    }
+    return nullptr;
+  }
+  static const Field* FindField(const Section& s, std::string_view key) {
+    for (const Field& f : s.fields) {
+      if (f.key == key) return &f;
+    }
+    return nullptr;
+  }
+  static const SubTable* FindTable(const Section& s, std::string_view key) {
+    for (const SubTable& t : s.tables) {
+      if (t.name == key) return &t;
+    }
+    return nullptr;
+  }
+  static const char* TypeName(Type t) {
+    switch (t) {
+      case Type::kString: return "a string";
+      case Type::kInt: return "an integer";
+      case Type::kBool: return "true or false";
+      case Type::kStringList: return "a list of strings";
+    }
+    return "?";
+  }
+
+  static std::optional<Value> FromToml(const Field& f, const toml::node& n) {
+    Value v;
+    v.type = f.type;
+    switch (f.type) {
+      case Type::kString:
+        if (const auto* s = n.as_string()) {
+          v.s = s->get();
+          return v;
+        }
+        return std::nullopt;
+      case Type::kInt:
+        if (const auto* i = n.as_integer()) {
+          v.i = i->get();
+          return v;
+        }
+        return std::nullopt;
+      case Type::kBool:
+        if (const auto* b = n.as_boolean()) {
+          v.b = b->get();
+          return v;
+        }
+        return std::nullopt;
+      case Type::kStringList:
+        if (const auto* s = n.as_string()) {
+          v.list.push_back(s->get());
+          return v;
+        }
+        if (const auto* a = n.as_array()) {
+          for (const auto& el : *a) {
+            const auto* s = el.as_string();
+            if (s == nullptr) return std::nullopt;
+            v.list.push_back(s->get());
+          }
+          return v;
+        }
+        return std::nullopt;
+    }
+    return std::nullopt;
+  }
+
+  static std::optional<Value> FromString(const Field& f, const std::string& s) {
+    Value v;
+    v.type = f.type;
+    switch (f.type) {
+      case Type::kString:
+        v.s = s;
+        return v;
+      case Type::kInt:
+        if (!absl::SimpleAtoi(Av(s), &v.i)) return std::nullopt;
+        return v;
+      case Type::kBool: {
+        std::string l = Lower(s);
+        if (l == "true" || l == "1" || l == "yes") {
+          v.b = true;
+        } else if (l == "false" || l == "0" || l == "no") {
+          v.b = false;
+        } else {
+          return std::nullopt;
+        }
+        return v;
+      }
+      case Type::kStringList: {
+        size_t start = 0;
+        while (start <= s.size()) {
+          size_t comma = s.find(',', start);
+          if (comma == std::string::npos) comma = s.size();
+          std::string item = s.substr(start, comma - start);
+          item.erase(0, item.find_first_not_of(" \t"));
+          item.erase(item.find_last_not_of(" \t") + 1);
+          if (!item.empty()) v.list.push_back(item);
+          start = comma + 1;
+        }
+        return v;
+      }
+    }
+    return std::nullopt;
+  }
+
+  void Apply(const Section& section, const Field& field, const Value& v, const std::string& origin) {
+    std::string err = field.set(config_, v);
+    if (!err.empty()) {
+      Error(origin, absl::StrCat("[", Av(section.name), "] ", Av(field.key), " ", err));
+      return;
+    }
+    origins_[absl::StrCat(Av(section.name), ".", Av(field.key))] = origin;
+  }
+
+  std::string file_;
+  Config& config_;
+  std::vector<std::string> errors_;
+  std::map<std::string, std::string> origins_;
+};
+
+bool ValidListen(std::string_view s) {
+  size_t colon = s.rfind(':');
+  if (colon == std::string_view::npos || colon == 0) return false;
+  int port = 0;
+  if (!absl::SimpleAtoi(Av(s.substr(colon + 1)), &port)) return false;
+  return port >= 1 && port <= 65535;
+}
+
+void Validate(Loader& l, Config& c) {
+  if (c.kafka.brokers.empty()) {
+    l.Error(l.OriginOf("kafka", "brokers"), "[kafka] brokers is required (or BOUNCESTREAM_KAFKA_BROKERS)");
+  }
+  if (c.kafka.input_topics.empty()) {
+    l.Error(l.OriginOf("kafka", "input_topics"),
+            "[kafka] input_topics is required: the topics of MTA log records to read");
+  }
+  if (c.kafka.group_id.empty()) l.Error(l.OriginOf("kafka", "group_id"), "[kafka] group_id must not be empty");
+  // Outputs must not feed back into the inputs, and two outputs must not share a topic (their keys and
+  // compaction differ).
+  std::map<std::string, std::string> used;
+  for (const std::string& t : c.kafka.input_topics) {
+    if (t.empty()) l.Error(l.OriginOf("kafka", "input_topics"), "[kafka] input_topics has an empty name");
+    used[t] = "kafka.input_topics";
+  }
+  const std::pair<const char*, const std::string*> outputs[] = {
+      {"alerts", &c.topics.alerts},           {"suppressions", &c.topics.suppressions},
+      {"dlq", &c.topics.dlq},                 {"classified", &c.topics.classified},
+      {"changelog", &c.topics.changelog},     {"repartition", &c.topics.repartition}};
+  for (const auto& [key, topic] : outputs) {
+    if (topic->empty()) {
+      if (std::string_view(key) != "classified") {
+        l.Error(l.OriginOf("topics", key), absl::StrCat("[topics] ", key, " must name a topic"));
+      }
+      continue;
+    }
+    auto [it, fresh] = used.emplace(*topic, absl::StrCat("topics.", key));
+    if (!fresh) {
+      l.Error(l.OriginOf("topics", key),
+              absl::StrCat("[topics] ", key, " = \"", *topic, "\" is already used by ", it->second));
+    }
+  }
+  for (const auto& [topic, format] : c.input.formats) {
+    (void)format;
+    if (std::find(c.kafka.input_topics.begin(), c.kafka.input_topics.end(), topic) == c.kafka.input_topics.end()) {
+      l.Error(l.OriginOf("input", "formats"),
+              absl::StrCat("[input.formats] \"", topic, "\" is not one of [kafka] input_topics"));
+    }
+  }
+  if (!c.metrics.listen.empty() && !ValidListen(c.metrics.listen)) {
+    l.Error(l.OriginOf("metrics", "listen"),
+            absl::StrCat("[metrics] listen = \"", c.metrics.listen, "\" is not host:port (or \"\" for off)"));
+  }
+  if (c.rules.reload == RulesOptions::Reload::kWatch && c.rules.dir.empty() && c.rules.local_dir.empty()) {
+    l.Error(l.OriginOf("rules", "reload"),
+            "[rules] reload = \"watch\" needs dir or local_dir (the built-in rules never change)");
+  }
+  if (c.log.hash_addresses && c.log.hash_key.empty()) {
+    c.warnings.push_back(
+        "[log] hash_addresses without hash_key: addresses are hashed with a fixed key (set BOUNCESTREAM_LOG_HASH_KEY)");
+  }
+}
+
+}  // namespace
+
+std::string_view DeliveryModeName(DeliveryMode m) {
+  return m == DeliveryMode::kExactlyOnce ? "exactly_once" : "at_least_once";
+}
+
+absl::StatusOr<Config> ParseConfig(std::string_view content, std::string_view file_name, const Environment& env) {
+  Config config;
+  Loader loader(file_name, config);
+  toml::parse_result parsed = toml::parse(content, file_name);
+  if (!parsed) {
+    const auto& err = parsed.error();
+    return absl::InvalidArgumentError(absl::StrCat(Av(file_name), ":", err.source().begin.line, ": ",
+                                                   Av(err.description())));
+  }
+  loader.LoadToml(parsed.table());
+  loader.LoadEnv(env);
+  Validate(loader, config);
+  if (!loader.errors().empty()) {
+    // File errors by line, then the environment's, then those of the file as a whole.
+    auto line_of = [&](const std::string& e) -> int64_t {
+      if (!StartsWith(e, file_name) || e.size() <= file_name.size() || e[file_name.size()] != ':') return INT64_MAX;
+      int64_t line = 0;
+      for (size_t i = file_name.size() + 1; i < e.size() && e[i] >= '0' && e[i] <= '9'; ++i) line = line * 10 + (e[i] - '0');
+      return line > 0 ? line : INT64_MAX;
+    };
+    std::stable_sort(loader.errors().begin(), loader.errors().end(),
+                     [&](const std::string& a, const std::string& b) { return line_of(a) < line_of(b); });
+    return absl::InvalidArgumentError(absl::StrJoin(loader.errors(), "\n"));
+  }
+  return config;
+}
+
+absl::StatusOr<Config> LoadConfigFile(const std::string& path, const Environment& env) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return absl::NotFoundError(absl::StrCat("cannot read config file ", path));
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ParseConfig(ss.str(), path, env);
+}
+
+Environment ProcessEnvironment() {
+  Environment env;
+  for (char** e = environ; e != nullptr && *e != nullptr; ++e) {
+    std::string_view kv(*e);
+    if (!StartsWith(kv, kEnvPrefix)) continue;
+    size_t eq = kv.find('=');
+    if (eq == std::string_view::npos) continue;
+    env.emplace(std::string(kv.substr(0, eq)), std::string(kv.substr(eq + 1)));
+  }
+  return env;
+}
+
+namespace {
+
+bool IsSecret(std::string_view name) {
+  if (Contains(name, "location")) return false;
+  return Contains(name, "password") || Contains(name, "secret") || Contains(name, "key");
+}
+
+std::string Quote(std::string_view s) {
+  std::string out = "\"";
+  for (char ch : s) {
+    if (ch == '"' || ch == '\\') out += '\\';
+    out += ch;
+  }
+  return out + "\"";
+}
+
+}  // namespace
+
+std::string DescribeConfig(const Config& c) {
+  std::string out;
+  auto kv = [&](std::string_view k, std::string_view v) { absl::StrAppend(&out, Av(k), " = ", Quote(v), "\n"); };
+  auto kn = [&](std::string_view k, int64_t v) { absl::StrAppend(&out, Av(k), " = ", v, "\n"); };
+  out += "[kafka]\n";
+  kv("brokers", c.kafka.brokers);
+  kv("group_id", c.kafka.group_id);
+  kv("group_instance_id", c.kafka.group_instance_id);
+  std::vector<std::string> topics;
+  for (const auto& t : c.kafka.input_topics) topics.push_back(Quote(t));
+  absl::StrAppend(&out, "input_topics = [", absl::StrJoin(topics, ", "), "]\n");
+  kv("delivery", DeliveryModeName(c.kafka.delivery));
+  kv("transactional_id", c.kafka.transactional_id);
+  const std::pair<const char*, const KafkaProperties*> props[] = {{"properties", &c.kafka.properties},
+                                                                  {"consumer_properties", &c.kafka.consumer_properties},
+                                                                  {"producer_properties", &c.kafka.producer_properties}};
+  for (const auto& [name, p] : props) {
+    if (p->values.empty()) continue;
+    absl::StrAppend(&out, "\n[kafka.", name, "]\n");
+    for (const auto& [k, v] : p->values) absl::StrAppend(&out, Quote(k), " = ", Quote(IsSecret(k) ? "<redacted>" : v), "\n");
+  }
+  out += "\n[topics]\n";
+  kv("alerts", c.topics.alerts);
+  kv("suppressions", c.topics.suppressions);
+  kv("dlq", c.topics.dlq);
+  kv("classified", c.topics.classified);
+  kv("changelog", c.topics.changelog);
+  kv("repartition", c.topics.repartition);
+  out += "\n[input]\n";
+  kv("format", FormatName(c.input.format));
+  kv("powermta_header", c.input.powermta_header);
+  if (!c.input.formats.empty()) {
+    out += "\n[input.formats]\n";
+    for (const auto& [t, f] : c.input.formats) absl::StrAppend(&out, Quote(t), " = ", Quote(FormatName(f)), "\n");
+  }
+  out += "\n[processing]\n";
+  kn("workers", c.processing.workers);
+  kn("max_batch_messages", c.processing.max_batch_messages);
+  kn("max_batch_wait_ms", c.processing.max_batch_wait_ms);
+  kn("max_in_flight_mb", c.processing.max_in_flight_bytes >> 20);
+  kn("commit_interval_ms", c.processing.commit_interval_ms);
+  out += "\n[alerts]\n";
+  kn("window_minutes", c.alerts.window_ms / 60000);
+  kn("out_of_orderness_seconds", c.alerts.out_of_orderness_ms / 1000);
+  kn("grace_seconds", c.alerts.grace_ms / 1000);
+  out += "\n[rules]\n";
+  kv("dir", c.rules.dir);
+  kv("local_dir", c.rules.local_dir);
+  kv("reload", c.rules.reload == RulesOptions::Reload::kOff      ? "off"
+               : c.rules.reload == RulesOptions::Reload::kSighup ? "sighup"
+                                                                 : "watch");
+  kn("watch_interval_seconds", c.rules.watch_interval_seconds);
+  out += "\n[state]\n";
+  kv("snapshot_dir", c.state.snapshot_dir);
+  kn("restore_timeout_seconds", c.state.restore_timeout_seconds);
+  out += "\n[metrics]\n";
+  kv("listen", c.metrics.listen);
+  out += "\n[log]\n";
+  static constexpr std::string_view kLevels[] = {"debug", "info", "warn", "error"};
+  kv("level", kLevels[static_cast<int>(c.log.level)]);
+  kv("format", c.log.format == LogOptions::Format::kJson ? "json" : "text");
+  absl::StrAppend(&out, "hash_addresses = ", c.log.hash_addresses ? "true" : "false", "\n");
+  kv("hash_key", c.log.hash_key.empty() ? "" : "<redacted>");
+  return out;
+}
+
+std::vector<std::string> ConfigKeys() {
+  std::vector<std::string> keys;
+  for (const Section& s : Schema()) {
+    for (const Field& f : s.fields) keys.push_back(absl::StrCat(Av(s.name), ".", Av(f.key)));
+    for (const SubTable& t : s.tables) keys.push_back(absl::StrCat(Av(s.name), ".", Av(t.name), ".*"));
+  }
+  return keys;
+}
+
+}  // namespace bs

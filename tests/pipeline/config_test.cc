@@ -1,0 +1,324 @@
+// The configuration loader's contract: defaults, file:line errors for unknown or wrong keys, environment
+// overrides, librdkafka property checks, and the example config documenting every key at its default.
+#include "pipeline/config/config.h"
+
+#include <set>
+#include <string>
+
+#include "gtest/gtest.h"
+#include "pipeline/source/kafka_consumer.h"
+#include "tests/testing/paths.h"
+
+namespace bs {
+namespace {
+
+constexpr char kMinimal[] = R"(
+[kafka]
+brokers = "b1:9092,b2:9092"
+input_topics = ["mta-logs"]
+)";
+
+std::string Message(const absl::StatusOr<Config>& c) { return std::string(c.status().message()); }
+
+TEST(ConfigTest, MinimalFileGetsDocumentedDefaults) {
+  absl::StatusOr<Config> c = ParseConfig(kMinimal, "min.toml", {});
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->kafka.brokers, "b1:9092,b2:9092");
+  EXPECT_EQ(c->kafka.input_topics, std::vector<std::string>{"mta-logs"});
+  EXPECT_EQ(c->kafka.group_id, "bouncestream");
+  EXPECT_EQ(c->kafka.delivery, DeliveryMode::kAtLeastOnce);
+  EXPECT_EQ(c->topics.suppressions, "bouncestream-suppressions");
+  EXPECT_EQ(c->topics.classified, "");
+  EXPECT_EQ(c->input.format, Format::kAuto);
+  EXPECT_EQ(c->processing.workers, 2);
+  EXPECT_EQ(c->processing.max_in_flight_bytes, 64ll << 20);
+  EXPECT_EQ(c->alerts.window_ms, 5 * 60 * 1000);
+  EXPECT_EQ(c->rules.reload, RulesOptions::Reload::kSighup);
+  EXPECT_EQ(c->metrics.listen, "127.0.0.1:9464");
+  EXPECT_EQ(c->log.level, LogOptions::Level::kInfo);
+  EXPECT_TRUE(c->warnings.empty());
+}
+
+TEST(ConfigTest, EveryKindOfValueIsRead) {
+  absl::StatusOr<Config> c = ParseConfig(R"(
+[kafka]
+brokers = "k:9092"
+input_topics = "single-topic"      # a single string is a one-element list
+delivery = "exactly_once"
+group_instance_id = "pod-3"
+[kafka.properties]
+"session.timeout.ms" = 10000       # numbers and booleans become librdkafka strings
+"enable.idempotence" = true
+"client.id" = "x"
+[input]
+format = "postfix"
+[input.formats]
+"single-topic" = "exim"
+[processing]
+workers = 7
+max_in_flight_mb = 3
+[alerts]
+window_minutes = 10
+grace_seconds = 30
+[rules]
+local_dir = "/etc/rules"
+reload = "watch"
+[log]
+level = "debug"
+format = "json"
+hash_addresses = true
+hash_key = "k"
+)",
+                                         "all.toml", {});
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->kafka.input_topics, std::vector<std::string>{"single-topic"});
+  EXPECT_EQ(c->kafka.delivery, DeliveryMode::kExactlyOnce);
+  EXPECT_EQ(c->kafka.group_instance_id, "pod-3");
+  EXPECT_EQ(c->kafka.properties.values.at("session.timeout.ms"), "10000");
+  EXPECT_EQ(c->kafka.properties.values.at("enable.idempotence"), "true");
+  EXPECT_EQ(c->kafka.properties.origin.at("client.id"), "all.toml:10");
+  EXPECT_EQ(c->input.format, Format::kPostfix);
+  EXPECT_EQ(c->input.formats.at("single-topic"), Format::kExim);
+  EXPECT_EQ(c->processing.workers, 7);
+  EXPECT_EQ(c->processing.max_in_flight_bytes, 3ll << 20);
+  EXPECT_EQ(c->alerts.window_ms, 10 * 60 * 1000);
+  EXPECT_EQ(c->alerts.grace_ms, 30 * 1000);
+  EXPECT_EQ(c->rules.reload, RulesOptions::Reload::kWatch);
+  EXPECT_EQ(c->log.level, LogOptions::Level::kDebug);
+  EXPECT_EQ(c->log.format, LogOptions::Format::kJson);
+  EXPECT_TRUE(c->log.hash_addresses);
+}
+
+TEST(ConfigTest, UnknownKeysAndSectionsAreErrorsWithFileAndLine) {
+  absl::StatusOr<Config> c = ParseConfig(R"([kafka]
+brokers = "b:9092"
+input_topics = ["t"]
+grup_id = "g"
+
+[topic]
+alerts = "a"
+
+[processing]
+threads = 4
+)",
+                                         "cfg.toml", {});
+  ASSERT_FALSE(c.ok());
+  EXPECT_EQ(c.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(Message(c),
+            "cfg.toml:4: [kafka] unknown key 'grup_id' (did you mean 'group_id'?)\n"
+            "cfg.toml:6: unknown section [topic] (did you mean 'topics'?)\n"
+            "cfg.toml:10: [processing] unknown key 'threads'");
+}
+
+TEST(ConfigTest, WrongTypesAndValuesNameTheLine) {
+  absl::StatusOr<Config> c = ParseConfig(R"([kafka]
+brokers = 9092
+input_topics = [1, 2]
+delivery = "twice"
+[processing]
+workers = "many"
+commit_interval_ms = 5
+[metrics]
+listen = "nowhere"
+[input]
+format = "sendmail"
+)",
+                                         "t.toml", {});
+  ASSERT_FALSE(c.ok());
+  const std::string m = Message(c);
+  EXPECT_NE(m.find("t.toml:2: [kafka] brokers must be a string"), std::string::npos) << m;
+  EXPECT_NE(m.find("t.toml:3: [kafka] input_topics must be a list of strings"), std::string::npos) << m;
+  EXPECT_NE(m.find("t.toml:4: [kafka] delivery must be one of \"at_least_once\", \"exactly_once\""), std::string::npos)
+      << m;
+  EXPECT_NE(m.find("t.toml:6: [processing] workers must be an integer"), std::string::npos) << m;
+  EXPECT_NE(m.find("t.toml:7: [processing] commit_interval_ms must be between 10 and 600000"), std::string::npos) << m;
+  EXPECT_NE(m.find("t.toml:9: [metrics] listen = \"nowhere\" is not host:port"), std::string::npos) << m;
+  EXPECT_NE(m.find("t.toml:11: [input] format unknown log format \"sendmail\""), std::string::npos) << m;
+  // The missing required keys are reported too, in the same run.
+  EXPECT_NE(m.find("[kafka] brokers is required"), std::string::npos) << m;
+}
+
+TEST(ConfigTest, TomlSyntaxErrorHasTheLine) {
+  absl::StatusOr<Config> c = ParseConfig("[kafka]\nbrokers = \"b\"\ninput_topics = [\"t\"\n", "s.toml", {});
+  ASSERT_FALSE(c.ok());
+  EXPECT_EQ(Message(c).rfind("s.toml:", 0), 0u) << Message(c);
+}
+
+TEST(ConfigTest, RequiredKeys) {
+  absl::StatusOr<Config> c = ParseConfig("[topics]\nalerts = \"a\"\n", "r.toml", {});
+  ASSERT_FALSE(c.ok());
+  EXPECT_NE(Message(c).find("r.toml: [kafka] brokers is required"), std::string::npos) << Message(c);
+  EXPECT_NE(Message(c).find("r.toml: [kafka] input_topics is required"), std::string::npos) << Message(c);
+}
+
+TEST(ConfigTest, OutputsMustNotReuseInputOrEachOther) {
+  absl::StatusOr<Config> c = ParseConfig(R"([kafka]
+brokers = "b"
+input_topics = ["logs"]
+[topics]
+alerts = "logs"
+dlq = "bouncestream-suppressions"
+classified = ""
+)",
+                                         "o.toml", {});
+  ASSERT_FALSE(c.ok());
+  EXPECT_NE(Message(c).find("o.toml:5: [topics] alerts = \"logs\" is already used by kafka.input_topics"),
+            std::string::npos)
+      << Message(c);
+  EXPECT_NE(Message(c).find("o.toml:6: [topics] dlq = \"bouncestream-suppressions\" is already used by"),
+            std::string::npos)
+      << Message(c);
+}
+
+TEST(ConfigTest, ManagedLibrdkafkaPropertiesAreRejected) {
+  for (const char* prop : {"bootstrap.servers", "group.id", "enable.auto.commit", "enable.auto.offset.store",
+                           "transactional.id"}) {
+    std::string text = std::string(kMinimal) + "[kafka.properties]\n\"" + prop + "\" = \"x\"\n";
+    absl::StatusOr<Config> c = ParseConfig(text, "m.toml", {});
+    ASSERT_FALSE(c.ok()) << prop;
+    EXPECT_NE(Message(c).find(std::string("m.toml:6: librdkafka property \"") + prop + "\" cannot be set here"),
+              std::string::npos)
+        << Message(c);
+  }
+}
+
+TEST(ConfigTest, EnvironmentOverridesKeysAndProperties) {
+  Environment env = {
+      {"BOUNCESTREAM_KAFKA_BROKERS", "env-broker:9093"},
+      {"BOUNCESTREAM_KAFKA_GROUP_INSTANCE_ID", "bouncestream-2"},
+      {"BOUNCESTREAM_KAFKA_INPUT_TOPICS", "a, b,,c"},
+      {"BOUNCESTREAM_PROCESSING_WORKERS", "5"},
+      {"BOUNCESTREAM_LOG_HASH_ADDRESSES", "true"},
+      {"BOUNCESTREAM_LOG_HASH_KEY", "s3cret"},
+      {"BOUNCESTREAM_KAFKA_PROPERTIES_SASL_PASSWORD", "pw"},
+      {"BOUNCESTREAM_KAFKA_PROPERTIES_SSL_ENDPOINT_IDENTIFICATION_ALGORITHM", "https"},
+      {"BOUNCESTREAM_KAFKA_PRODUCER_PROPERTIES_COMPRESSION_TYPE", "lz4"},
+      {"BOUNCESTREAM_POD_NAMESPACE", "kafka"},  // not ours: ignored with a warning
+      {"UNRELATED", "x"},
+  };
+  absl::StatusOr<Config> c = ParseConfig(kMinimal, "e.toml", env);
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->kafka.brokers, "env-broker:9093");
+  EXPECT_EQ(c->kafka.group_instance_id, "bouncestream-2");
+  EXPECT_EQ(c->kafka.input_topics, (std::vector<std::string>{"a", "b", "c"}));
+  EXPECT_EQ(c->processing.workers, 5);
+  EXPECT_TRUE(c->log.hash_addresses);
+  EXPECT_EQ(c->log.hash_key, "s3cret");
+  EXPECT_EQ(c->kafka.properties.values.at("sasl.password"), "pw");
+  EXPECT_EQ(c->kafka.properties.origin.at("sasl.password"), "environment BOUNCESTREAM_KAFKA_PROPERTIES_SASL_PASSWORD");
+  EXPECT_EQ(c->kafka.properties.values.at("ssl.endpoint.identification.algorithm"), "https");
+  EXPECT_EQ(c->kafka.producer_properties.values.at("compression.type"), "lz4");
+  EXPECT_TRUE(c->kafka.consumer_properties.values.empty());
+  ASSERT_EQ(c->warnings.size(), 1u);
+  EXPECT_NE(c->warnings[0].find("BOUNCESTREAM_POD_NAMESPACE"), std::string::npos);
+}
+
+TEST(ConfigTest, EnvironmentErrorsNameTheVariable) {
+  Environment env = {{"BOUNCESTREAM_KAFKA_BROKER", "x"},
+                     {"BOUNCESTREAM_PROCESSING_WORKERS", "lots"},
+                     {"BOUNCESTREAM_LOG_HASH_ADDRESSES", "maybe"},
+                     {"BOUNCESTREAM_KAFKA_PROPERTIES_GROUP_ID", "g"}};
+  absl::StatusOr<Config> c = ParseConfig(kMinimal, "e.toml", env);
+  ASSERT_FALSE(c.ok());
+  const std::string m = Message(c);
+  EXPECT_NE(m.find("environment BOUNCESTREAM_KAFKA_BROKER: [kafka] has no key 'broker' (did you mean 'brokers'?)"),
+            std::string::npos)
+      << m;
+  EXPECT_NE(m.find("environment BOUNCESTREAM_PROCESSING_WORKERS: [processing] workers must be an integer"),
+            std::string::npos)
+      << m;
+  EXPECT_NE(m.find("environment BOUNCESTREAM_LOG_HASH_ADDRESSES: [log] hash_addresses must be true or false"),
+            std::string::npos)
+      << m;
+  EXPECT_NE(m.find("environment BOUNCESTREAM_KAFKA_PROPERTIES_GROUP_ID: librdkafka property \"group.id\" cannot"),
+            std::string::npos)
+      << m;
+}
+
+TEST(ConfigTest, EnvironmentCanSupplyTheRequiredKeys) {
+  absl::StatusOr<Config> c = ParseConfig("", "empty.toml",
+                                         {{"BOUNCESTREAM_KAFKA_BROKERS", "b:1"}, {"BOUNCESTREAM_KAFKA_INPUT_TOPICS", "t"}});
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->kafka.brokers, "b:1");
+}
+
+TEST(ConfigTest, LibrdkafkaPropertiesAreCheckedWithTheirOrigin) {
+  absl::StatusOr<Config> c = ParseConfig(std::string(kMinimal) + R"([kafka.properties]
+"session.timeout.ms" = "not-a-number"
+"no.such.property" = "1"
+"security.protocol" = "SASL_SSL"
+)",
+                                         "p.toml", {{"BOUNCESTREAM_KAFKA_PROPERTIES_ACKS", "sometimes"}});
+  ASSERT_TRUE(c.ok()) << c.status();  // the loader leaves values to librdkafka…
+  absl::Status s = CheckKafkaProperties(c->kafka);  // …which refuses these three
+  ASSERT_FALSE(s.ok());
+  const std::string m(s.message());
+  EXPECT_NE(m.find("p.toml:6: [kafka.properties] \"session.timeout.ms\": Invalid value"), std::string::npos) << m;
+  EXPECT_NE(m.find("p.toml:7: [kafka.properties] \"no.such.property\": No such configuration property"),
+            std::string::npos)
+      << m;
+  EXPECT_NE(m.find("environment BOUNCESTREAM_KAFKA_PROPERTIES_ACKS: [kafka.properties] \"acks\""), std::string::npos)
+      << m;
+  EXPECT_EQ(m.find("security.protocol"), std::string::npos) << m;
+
+  absl::StatusOr<Config> good = ParseConfig(kMinimal, "g.toml", {});
+  ASSERT_TRUE(good.ok());
+  EXPECT_TRUE(CheckKafkaProperties(good->kafka).ok());
+}
+
+TEST(ConfigTest, DescribeRedactsSecretsAndParsesBackToTheSameConfig) {
+  absl::StatusOr<Config> c = ParseConfig(std::string(kMinimal) + "[kafka.properties]\n\"sasl.password\" = \"hunter2\"\n"
+                                         "\"ssl.key.location\" = \"/k\"\n[processing]\nworkers = 3\n",
+                                         "d.toml", {});
+  ASSERT_TRUE(c.ok()) << c.status();
+  std::string text = DescribeConfig(*c);
+  EXPECT_EQ(text.find("hunter2"), std::string::npos) << text;
+  EXPECT_NE(text.find("\"sasl.password\" = \"<redacted>\""), std::string::npos) << text;
+  EXPECT_NE(text.find("\"ssl.key.location\" = \"/k\""), std::string::npos) << text;
+  absl::StatusOr<Config> back = ParseConfig(text, "described.toml", {});
+  ASSERT_TRUE(back.ok()) << back.status();
+  EXPECT_EQ(DescribeConfig(*back), text);
+  EXPECT_EQ(back->processing.workers, 3);
+}
+
+// The example config documents every key the loader accepts, at its default value.
+TEST(ConfigTest, ExampleConfigHasEveryKeyAtItsDefault) {
+  const std::string path = testing::SourceDir() + "/docs/bouncestream.example.toml";
+  const std::string text = testing::ReadFileOrDie(path);
+  absl::StatusOr<Config> example = ParseConfig(text, path, {});
+  ASSERT_TRUE(example.ok()) << example.status();
+  ASSERT_TRUE(CheckKafkaProperties(example->kafka).ok());
+  for (const std::string& key : ConfigKeys()) {
+    size_t dot = key.find('.');
+    std::string section = key.substr(0, dot), name = key.substr(dot + 1);
+    if (name.size() > 2 && name.substr(name.size() - 2) == ".*") {
+      std::string header = "[" + section + "." + name.substr(0, name.size() - 2) + "]";
+      EXPECT_NE(text.find("\n" + header + "\n"), std::string::npos) << "example lacks " << header;
+      continue;
+    }
+    EXPECT_NE(text.find("\n" + name + " = "), std::string::npos) << "example lacks " << key;
+  }
+  // Every value equals the default: the example with brokers and topics taken from a minimal file
+  // describes the same configuration as that minimal file.
+  absl::StatusOr<Config> defaults =
+      ParseConfig(std::string("[kafka]\nbrokers = \"") + example->kafka.brokers + "\"\ninput_topics = [\"" +
+                      example->kafka.input_topics.at(0) + "\"]\n",
+                  "defaults.toml", {});
+  ASSERT_TRUE(defaults.ok()) << defaults.status();
+  EXPECT_EQ(DescribeConfig(*example), DescribeConfig(*defaults));
+}
+
+TEST(ConfigTest, KubernetesConfigsLoad) {
+  for (const char* rel : {"/k8s/base/config/bouncestream.toml", "/k8s/overlays/example/bouncestream.toml"}) {
+    const std::string path = testing::SourceDir() + rel;
+    absl::StatusOr<Config> c = LoadConfigFile(path, {{"BOUNCESTREAM_KAFKA_GROUP_INSTANCE_ID", "bouncestream-0"},
+                                                     {"BOUNCESTREAM_KAFKA_PROPERTIES_SASL_PASSWORD", "x"}});
+    ASSERT_TRUE(c.ok()) << path << ": " << c.status();
+    EXPECT_TRUE(CheckKafkaProperties(c->kafka).ok()) << path;
+    EXPECT_EQ(c->kafka.group_instance_id, "bouncestream-0");
+  }
+  EXPECT_EQ(LoadConfigFile("/nonexistent/bouncestream.toml", {}).status().code(), absl::StatusCode::kNotFound);
+}
+
+}  // namespace
+}  // namespace bs

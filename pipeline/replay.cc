@@ -163,6 +163,7 @@ absl::StatusOr<PipelineStats> RunReplay(const ReplayOptions& options, std::share
       if (threads > 1) w.Wait(&item);
       RETURN_IF_ERROR(item.status);
       is.records += item.result.records;
+      is.bytes += item.chunk.size;
       is.event_records += item.result.event_records;
       for (size_t r = 0; r < kSkipReasonCount; ++r) is.skipped[r] += item.result.skipped[r];
       is.dead_letters += item.result.dead_letters.size();
@@ -198,7 +199,6 @@ absl::StatusOr<PipelineStats> RunReplay(const ReplayOptions& options, std::share
       RETURN_IF_ERROR(consume_oldest());
     }
     for (auto& w : workers) w->Stop();
-    is.bytes = src.file_size();
     bytes_before += src.file_size();
     RETURN_IF_ERROR(decide.FinishPartition(static_cast<int>(fi)));
   }

@@ -24,7 +24,7 @@ struct InputStats {
   uint64_t event_records = 0; // records that produced at least one event or envelope
   std::array<uint64_t, kSkipReasonCount> skipped{};
   uint64_t dead_letters = 0;
-  uint64_t bytes = 0;
+  uint64_t bytes = 0;          // bytes of records read, after decompression
 
   uint64_t skipped_total() const {
     uint64_t n = 0;

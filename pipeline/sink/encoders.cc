@@ -33,7 +33,10 @@ std::string EnhancedToString(const EnhancedCode& e) {
 
 std::string SuppressionId(const SuppressionRecord& r) {
   std::string_view action = r.hygiene_action.empty() ? ActionName(r.action) : r.hygiene_action;
-  return StableHash().Add(r.key).Add(action).Hex();
+  StableHash h;
+  h.Add(r.key).Add(action);
+  if (r.epoch > 0) h.Add(static_cast<int64_t>(r.epoch));
+  return h.Hex();
 }
 
 void EncodeSuppression(const SuppressionRecord& r, std::string& out) {
@@ -48,6 +51,7 @@ void EncodeSuppression(const SuppressionRecord& r, std::string& out) {
   w.KV("category", CategoryName(r.category));
   w.KV("provider", ProviderName(r.provider));
   w.KV("rule", r.rule);
+  if (!r.decision.empty()) w.KV("decision", r.decision);
   w.KV("ruleset_version", r.ruleset_version);
   w.Key("reply");
   w.BeginObject();
@@ -68,6 +72,7 @@ void EncodeSuppression(const SuppressionRecord& r, std::string& out) {
   w.EndArray();
   w.KVInt("first_seen", r.first_seen_ms);
   w.KVInt("decided_at", r.decided_at_ms);
+  if (r.epoch > 0) w.KVInt("epoch", r.epoch);
   w.EndObject();
 }
 

@@ -26,7 +26,8 @@ struct SuppressionRecord {
   std::string hygiene_action;  // for hygiene events whose action is not in the Action enum ("unsuppress")
   Category category = Category::kUnknown;
   Provider provider = Provider::kOther;
-  std::string rule;
+  std::string rule;      // the classification rule of the deciding record
+  std::string decision;  // which decision (pipeline/state/suppression_decider.h: "permanent_failure", …)
   std::string ruleset_version;
   uint16_t code = 0;
   EnhancedCode enhanced;
@@ -36,6 +37,9 @@ struct SuppressionRecord {
   std::vector<Evidence> evidence;
   int64_t first_seen_ms = 0;
   int64_t decided_at_ms = 0;
+  // 0 for a key's first decision of this kind; counts later ones (suppressed again after an unsuppress,
+  // re-engaged again after a new streak) so each has its own id. Part of the id only when > 0.
+  uint32_t epoch = 0;
 };
 
 enum class AlertKind : uint8_t {

@@ -9,7 +9,7 @@ DecideStage::DecideStage(Options options, Sink& sink, PipelineStats& stats)
     : options_(std::move(options)),
       sink_(sink),
       stats_(stats),
-      decider_(options_.ruleset_version),
+      decider_(options_.ruleset_version, options_.decider),
       alerts_(options_.policy, options_.partitions) {}
 
 absl::Status DecideStage::Consume(int partition, const ChunkResult& result) {
@@ -29,11 +29,17 @@ absl::Status DecideStage::Consume(int partition, const ChunkResult& result) {
       EncodeClassified(ce, options_.ruleset_version, buf_);
       RETURN_IF_ERROR(sink_.Write(OutputKind::kClassified, ce.event.recipient, buf_));
     }
-    if (decider_.Decide(ce, suppression_)) {
-      ++stats_.suppressions[static_cast<size_t>(suppression_.action)];
+    decisions_.clear();
+    decider_.Decide(ce, decisions_);
+    for (const SuppressionRecord& d : decisions_) {  // suppressions and hygiene events, same output
+      if (d.hygiene) {
+        ++stats_.hygiene_events;
+      } else {
+        ++stats_.suppressions[static_cast<size_t>(d.action)];
+      }
       buf_.clear();
-      EncodeSuppression(suppression_, buf_);
-      RETURN_IF_ERROR(sink_.Write(OutputKind::kSuppressions, suppression_.key, buf_));
+      EncodeSuppression(d, buf_);
+      RETURN_IF_ERROR(sink_.Write(OutputKind::kSuppressions, d.key, buf_));
     }
     alerts_.Add(partition, ce);
   }

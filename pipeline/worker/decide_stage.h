@@ -25,6 +25,7 @@ class DecideStage {
     AlertPolicy policy;
     int partitions = 1;
     bool classified = false;  // also write every classified event
+    DeciderOptions decider;   // thresholds and TTLs of the stateful decisions
   };
   DecideStage(Options options, Sink& sink, PipelineStats& stats);
 
@@ -44,7 +45,7 @@ class DecideStage {
   SuppressionDecider decider_;
   AlertAggregator alerts_;
   std::vector<AlertRecord> pending_alerts_;
-  SuppressionRecord suppression_;
+  std::vector<SuppressionRecord> decisions_;
   std::string buf_;
 };
 

@@ -14,6 +14,7 @@
 #include "pipeline/base/json_writer.h"
 #include "pipeline/replay.h"
 #include "pipeline/sink/ndjson_sink.h"
+#include "tools/backfill.h"
 #include "tools/flags.h"
 #include "tools/samples.h"
 
@@ -41,6 +42,13 @@ options:
   --summary-json FILE  also write the summary's counts as JSON (for scripts and tests)
   --quiet         no progress line and no summary
   --help          this text
+
+Backfill from Kafka (same pipeline, no consumer group, no commits, outputs to DIR as above):
+  bouncestream replay --brokers B --topic T [--topic T2] --from TIME [--to TIME] [--out DIR]
+  TIME is ISO 8601 (2026-11-02T08:00:00Z) or epoch milliseconds; records are chosen by their Kafka
+  timestamp, from the first at or after --from up to the first at or after --to (default: the end of
+  each partition when the backfill starts). --config FILE takes brokers and librdkafka properties
+  (TLS, SASL) from a service config; --format, --threads, --rules, --classified, --window-minutes apply.
 
 exit codes: 0 ok, 1 runtime error (unreadable file, unknown format), 2 usage error)";
 
@@ -184,7 +192,8 @@ void EncodeSummary(const PipelineStats& st, std::string_view ruleset_version, st
 
 int RunReplay(const Args& args) {
   Flags flags;
-  if (absl::Status s = flags.Parse(args, {"format", "out", "threads", "rules", "year", "window-minutes", "summary-json"},
+  if (absl::Status s = flags.Parse(args, {"format", "out", "threads", "rules", "year", "window-minutes", "summary-json",
+                                         "brokers", "topic", "from", "to", "config"},
                                    {"help", "classified", "quiet"});
       !s.ok()) {
     return UsageError("replay", s);
@@ -193,6 +202,7 @@ int RunReplay(const Args& args) {
     std::printf("%s\n", kHelp);
     return 0;
   }
+  if (flags.Has("brokers") || flags.Has("topic") || flags.Has("config")) return RunBackfill(flags);
   ReplayOptions options;
   std::string format_name = flags.Get("format", "auto");
   std::optional<Format> format = FormatFromName(format_name);

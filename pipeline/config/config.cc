@@ -139,6 +139,9 @@ const std::vector<Section>& Schema() {
            {"changelog", Type::kString, StringField([](Config& c) -> std::string& { return c.topics.changelog; })},
            {"repartition", Type::kString,
             StringField([](Config& c) -> std::string& { return c.topics.repartition; })},
+           {"create_missing", Type::kBool, BoolField([](Config& c) -> bool& { return c.topics.create_missing; })},
+           {"replication_factor", Type::kInt,
+            IntField<int>([](Config& c) -> int& { return c.topics.replication_factor; }, -1, 32)},
        },
        {}},
       {"input",
@@ -160,16 +163,26 @@ const std::vector<Section>& Schema() {
                               1 << 20)},
            {"commit_interval_ms", Type::kInt,
             IntField<int>([](Config& c) -> int& { return c.processing.commit_interval_ms; }, 10, 600000)},
+           {"idle_partition_seconds", Type::kInt,
+            IntField<int>([](Config& c) -> int& { return c.processing.idle_partition_ms; }, 0, 86400, 1000)},
        },
        {}},
       {"alerts",
        {
            {"window_minutes", Type::kInt,
             IntField<int64_t>([](Config& c) -> int64_t& { return c.alerts.window_ms; }, 1, 24 * 60, 60 * 1000)},
+           {"advance_seconds", Type::kInt,
+            IntField<int64_t>([](Config& c) -> int64_t& { return c.alerts.advance_ms; }, 1, 86400, 1000)},
            {"out_of_orderness_seconds", Type::kInt,
             IntField<int64_t>([](Config& c) -> int64_t& { return c.alerts.out_of_orderness_ms; }, 0, 86400, 1000)},
            {"grace_seconds", Type::kInt,
             IntField<int64_t>([](Config& c) -> int64_t& { return c.alerts.grace_ms; }, 0, 86400, 1000)},
+           {"resolve_after_minutes", Type::kInt,
+            IntField<int64_t>([](Config& c) -> int64_t& { return c.alerts.resolve_after_ms; }, 1, 7 * 24 * 60,
+                              60 * 1000)},
+           {"stale_after_minutes", Type::kInt,
+            IntField<int64_t>([](Config& c) -> int64_t& { return c.alerts.stale_after_ms; }, 1, 30 * 24 * 60,
+                              60 * 1000)},
        },
        {}},
       {"rules",
@@ -550,7 +563,7 @@ bool ValidListen(std::string_view s) {
   if (colon == std::string_view::npos || colon == 0) return false;
   int port = 0;
   if (!absl::SimpleAtoi(Av(s.substr(colon + 1)), &port)) return false;
-  return port >= 1 && port <= 65535;
+  return port >= 0 && port <= 65535;  // 0: any free port (tests)
 }
 
 void Validate(Loader& l, Config& c) {
@@ -592,6 +605,9 @@ void Validate(Loader& l, Config& c) {
       l.Error(l.OriginOf("input", "formats"),
               absl::StrCat("[input.formats] \"", topic, "\" is not one of [kafka] input_topics"));
     }
+  }
+  if (absl::Status s = ValidateAlertPolicy(c.alerts); !s.ok()) {
+    l.Error(l.OriginOf("alerts", "advance_seconds"), absl::StrCat("[alerts] ", s.message()));
   }
   if (!c.metrics.listen.empty() && !ValidListen(c.metrics.listen)) {
     l.Error(l.OriginOf("metrics", "listen"),
@@ -706,6 +722,8 @@ std::string DescribeConfig(const Config& c) {
   kv("classified", c.topics.classified);
   kv("changelog", c.topics.changelog);
   kv("repartition", c.topics.repartition);
+  absl::StrAppend(&out, "create_missing = ", c.topics.create_missing ? "true" : "false", "\n");
+  kn("replication_factor", c.topics.replication_factor);
   out += "\n[input]\n";
   kv("format", FormatName(c.input.format));
   kv("powermta_header", c.input.powermta_header);
@@ -719,10 +737,14 @@ std::string DescribeConfig(const Config& c) {
   kn("max_batch_wait_ms", c.processing.max_batch_wait_ms);
   kn("max_in_flight_mb", c.processing.max_in_flight_bytes >> 20);
   kn("commit_interval_ms", c.processing.commit_interval_ms);
+  kn("idle_partition_seconds", c.processing.idle_partition_ms / 1000);
   out += "\n[alerts]\n";
   kn("window_minutes", c.alerts.window_ms / 60000);
+  kn("advance_seconds", c.alerts.advance_ms / 1000);
   kn("out_of_orderness_seconds", c.alerts.out_of_orderness_ms / 1000);
   kn("grace_seconds", c.alerts.grace_ms / 1000);
+  kn("resolve_after_minutes", c.alerts.resolve_after_ms / 60000);
+  kn("stale_after_minutes", c.alerts.stale_after_ms / 60000);
   out += "\n[rules]\n";
   kv("dir", c.rules.dir);
   kv("local_dir", c.rules.local_dir);

@@ -56,6 +56,10 @@ struct TopicOptions {
   std::string classified;  // empty = the classified output is off
   std::string changelog = "bouncestream-changelog";  // compacted, co-partitioned with the input
   std::string repartition = "bouncestream-repartition";
+  // Create missing output topics at start (suppressions and changelog compacted; as many partitions as
+  // the largest input topic). Off by default: production topics come from the operator's tooling.
+  bool create_missing = false;
+  int replication_factor = -1;  // for created topics; -1 = the broker's default
 };
 
 struct InputOptions {
@@ -70,6 +74,9 @@ struct ProcessingOptions {
   int max_batch_wait_ms = 50;      // a batch is dispatched after this long even if not full
   int64_t max_in_flight_bytes = 64ll << 20;  // input bytes not yet committed; above it partitions pause
   int commit_interval_ms = 1000;   // at-least-once commit cadence; exactly-once transaction length
+  // A partition that reached its end and got nothing new for this long stops holding the alert windows
+  // back (wall time: Kafka's notion of an idle input); one that never had data stops at once.
+  int idle_partition_ms = 30000;
 };
 
 struct RulesOptions {
@@ -100,7 +107,7 @@ struct Config {
   TopicOptions topics;
   InputOptions input;
   ProcessingOptions processing;
-  AlertPolicy alerts;  // [alerts]: window, out-of-orderness, grace
+  AlertPolicy alerts;  // [alerts]: window shape, out-of-orderness, grace, lifecycle times
   RulesOptions rules;
   StateOptions state;
   MetricsOptions metrics;

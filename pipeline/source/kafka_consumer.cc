@@ -4,6 +4,8 @@
 
 #include <librdkafka/rdkafka.h>
 
+#include <unistd.h>
+
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
@@ -129,7 +131,11 @@ absl::StatusOr<std::unique_ptr<KafkaConsumer>> KafkaConsumer::Create(Options opt
   };
   for (const auto& kv : o.properties) props.emplace_back(kv.first, kv.second);
   props.emplace_back("bootstrap.servers", o.brokers);
-  if (!o.group_id.empty()) props.emplace_back("group.id", o.group_id);
+  // librdkafka 2.0's assign() needs a group handle even without a group: a private id that is never
+  // joined (no subscribe) and never committed to (auto commit off below).
+  props.emplace_back("group.id", o.group_id.empty() ? absl::StrCat("bouncestream-assign-", getpid(), "-",
+                                                                    reinterpret_cast<uintptr_t>(c.get()))
+                                                    : o.group_id);
   if (!o.group_instance_id.empty()) props.emplace_back("group.instance.id", o.group_instance_id);
   props.emplace_back("enable.auto.offset.store", "false");
   props.emplace_back("enable.auto.commit", o.auto_commit && !o.group_id.empty() ? "true" : "false");

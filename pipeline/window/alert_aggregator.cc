@@ -123,12 +123,19 @@ int64_t AlertAggregator::ComputeWatermark() const {
     if (!finished_[p] && started_[p]) newest = std::max(newest, max_time_[p]);
   }
   int64_t wm = INT64_MAX;
+  bool any_parked = false;
   for (size_t p = 0; p < max_time_.size(); ++p) {
     if (finished_[p]) continue;
+    if (p < parked_.size() && parked_[p]) {
+      any_parked = true;
+      continue;
+    }
     if (!started_[p]) return INT64_MIN;  // an input we know of that has not begun: wait for it
     if (policy_.idle_timeout_ms > 0 && newest - max_time_[p] > policy_.idle_timeout_ms) continue;
     wm = std::min(wm, max_time_[p] - policy_.out_of_orderness_ms);
   }
+  // Every input parked (none finished for good): no information, so no progress — not the end of input.
+  if (wm == INT64_MAX && any_parked) return INT64_MIN;
   return wm;
 }
 
@@ -333,9 +340,19 @@ void AlertAggregator::StartPartition(int partition) {
     finished_.resize(p + 1, true);
     late_.resize(p + 1, 0);
   }
+  if (parked_.size() < max_time_.size()) parked_.resize(max_time_.size(), false);
   max_time_[p] = INT64_MIN;
   started_[p] = false;
   finished_[p] = false;
+  parked_[p] = false;
+}
+
+// Added for the Kafka runtime: see the header.
+void AlertAggregator::ParkPartition(int partition, bool parked) {
+  if (partition < 0) return;
+  const size_t p = static_cast<size_t>(partition);
+  if (parked_.size() < max_time_.size()) parked_.resize(max_time_.size(), false);
+  if (p < parked_.size()) parked_[p] = parked;
 }
 
 void AlertAggregator::Drain(std::vector<AlertRecord>& out) {

@@ -78,6 +78,10 @@ class AlertAggregator {
   // The partition is an input again (Kafka: assigned after a rebalance): not finished, not started, so it
   // holds the watermark back until its first event. Indices beyond the constructor's count are added.
   void StartPartition(int partition);
+  // Kafka runtime: a parked partition (unassigned, or caught up and quiet) does not hold the watermark
+  // back, yet is not finished: when every unfinished partition is parked the watermark stays where it is
+  // (it only jumps to the end when every partition is finished). Unparking keeps its max event time.
+  void ParkPartition(int partition, bool parked);
   // Advances the watermark and appends the alerts of every window it has closed.
   void Drain(std::vector<AlertRecord>& out);
   // End of input: closes every remaining window.
@@ -190,6 +194,7 @@ class AlertAggregator {
   // Partitions.
   std::vector<int64_t> max_time_;
   std::vector<bool> started_, finished_;
+  std::vector<bool> parked_;  // Kafka runtime (ParkPartition); empty in replay
   std::vector<uint64_t> late_;
   uint64_t late_total_ = 0;
   std::vector<LateEvent>* late_out_ = nullptr;

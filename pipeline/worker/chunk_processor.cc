@@ -29,7 +29,7 @@ void ChunkProcessor::MakeDurable(DeliveryEvent& e, const char* lo, const char* h
 }
 
 absl::Status ChunkProcessor::Process(const Chunk& chunk, int input_index, std::string_view source, Format format,
-                                     ChunkResult& out) {
+                                     ChunkResult& out, int32_t partition) {
   out.Clear();
   auto it = parsers_.find(input_index);
   if (it == parsers_.end()) {
@@ -42,7 +42,7 @@ absl::Status ChunkProcessor::Process(const Chunk& chunk, int input_index, std::s
   const char* hi = lo + chunk.size;
   for (size_t i = 0; i < chunk.records.size(); ++i) {
     std::string_view record = chunk.record(i);
-    Position pos{source, -1, chunk.records[i].line};
+    Position pos{source, partition, chunk.records[i].line};
     ++out.records;
     events_.clear();
     ParseResult r = parser.Parse(record, pos, events_);

@@ -22,8 +22,11 @@ class ChunkProcessor {
   ChunkProcessor(std::shared_ptr<const RuleSet> rules, ParserOptions options);
 
   // Parses and classifies every record of `chunk` (from input `input_index`, named `source`, in
-  // `format`) into `out` (cleared first). Fails only when the format has no parser.
-  absl::Status Process(const Chunk& chunk, int input_index, std::string_view source, Format format, ChunkResult& out);
+  // `format`) into `out` (cleared first). Fails only when the format has no parser. `partition` is the
+  // Kafka partition of the records (their positions become topic/partition@offset, with the offset in
+  // RecordSpan::line), or -1 for files (file:line).
+  absl::Status Process(const Chunk& chunk, int input_index, std::string_view source, Format format, ChunkResult& out,
+                       int32_t partition = -1);
 
  private:
   // Copies the views of `e` that point outside [lo, hi) into the arena.

@@ -30,7 +30,7 @@ absl::Status DecideStage::Consume(int partition, const ChunkResult& result) {
       RETURN_IF_ERROR(sink_.Write(OutputKind::kClassified, ce.event.recipient, buf_));
     }
     decisions_.clear();
-    decider_.Decide(ce, decisions_);
+    (options_.state_per_partition ? decider(partition) : decider_).Decide(ce, decisions_);
     for (const SuppressionRecord& d : decisions_) {  // suppressions and hygiene events, same output
       if (d.hygiene) {
         ++stats_.hygiene_events;
@@ -43,6 +43,22 @@ absl::Status DecideStage::Consume(int partition, const ChunkResult& result) {
     }
     alerts_.Add(partition, ce);
   }
+  alerts_.Drain(pending_alerts_);
+  return EmitAlerts();
+}
+
+SuppressionDecider& DecideStage::decider(int partition) {
+  if (!options_.state_per_partition) return decider_;
+  std::unique_ptr<SuppressionDecider>& d = partition_deciders_[partition];
+  if (!d) d = std::make_unique<SuppressionDecider>(options_.ruleset_version, options_.decider);
+  return *d;
+}
+
+void DecideStage::DropPartitionState(int partition) { partition_deciders_.erase(partition); }
+
+absl::Status DecideStage::ParkPartition(int partition, bool parked) {
+  alerts_.ParkPartition(partition, parked);
+  if (!parked) return absl::OkStatus();
   alerts_.Drain(pending_alerts_);
   return EmitAlerts();
 }

@@ -5,8 +5,11 @@
 #ifndef BOUNCESTREAM_PIPELINE_WORKER_DECIDE_STAGE_H_
 #define BOUNCESTREAM_PIPELINE_WORKER_DECIDE_STAGE_H_
 
+#include <memory>
 #include <string>
 #include <vector>
+
+#include "absl/container/flat_hash_map.h"
 
 #include "absl/status/status.h"
 #include "pipeline/sink/sink.h"
@@ -26,6 +29,9 @@ class DecideStage {
     int partitions = 1;
     bool classified = false;  // also write every classified event
     DeciderOptions decider;   // thresholds and TTLs of the stateful decisions
+    // Kafka runtime: suppression state per input partition (restored on assignment, dropped on revoke)
+    // instead of one state for every input.
+    bool state_per_partition = false;
   };
   DecideStage(Options options, Sink& sink, PipelineStats& stats);
 
@@ -35,6 +41,19 @@ class DecideStage {
   // End of input: closes all windows and flushes the sink.
   absl::Status Finish();
 
+  // Kafka runtime (partitions come and go with rebalances):
+  // the partition is an input again and holds the alert watermark back until its first event;
+  void StartPartition(int partition) { alerts_.StartPartition(partition); }
+  // a parked partition (unassigned, or caught up and quiet) does not hold the watermark back, so
+  // parking one may close windows (their alerts are written);
+  absl::Status ParkPartition(int partition, bool parked);
+  // the partition's suppression state (with state_per_partition; else the one shared state);
+  SuppressionDecider& decider(int partition);
+  // forgets the partition's suppression state (revoked, or about to be restored).
+  void DropPartitionState(int partition);
+  int64_t watermark() const { return alerts_.watermark(); }
+  uint64_t late_events() const { return alerts_.late_events(); }
+
  private:
   absl::Status EmitAlerts();
 
@@ -43,6 +62,7 @@ class DecideStage {
   PipelineStats& stats_;
   EnvelopeJoin join_;
   SuppressionDecider decider_;
+  absl::flat_hash_map<int, std::unique_ptr<SuppressionDecider>> partition_deciders_;
   AlertAggregator alerts_;
   std::vector<AlertRecord> pending_alerts_;
   std::vector<SuppressionRecord> decisions_;

@@ -47,12 +47,12 @@ int Severity(AlertKind kind, double rate, uint8_t escalation) {
   return std::min(2, BaseSeverity(kind, rate) + (escalation ? 1 : 0));
 }
 
-uint64_t KeyHash(KeyFamily f, Provider p, std::string_view a, std::string_view b) {
-  uint64_t h = (static_cast<uint64_t>(f) << 8) | static_cast<uint64_t>(p);
-  h = HashBytes(a, h * 0x9e3779b97f4a7c15ULL + 1);
-  h = HashBytes(b, h);
+inline uint64_t KeyHash(KeyFamily f, Provider p, std::string_view a, std::string_view b) {
+  uint64_t h = HashBytes(a, (static_cast<uint64_t>(f) << 40) | (static_cast<uint64_t>(p) << 32));
+  if (!b.empty()) h = HashBytes(b, h ^ 0xff);
   return HashMix(h);
 }
+inline uint64_t CellHash(uint32_t key) { return uint64_t{key} * 0x9e3779b97f4a7c15ULL; }
 
 // A bounce without a code (an out-of-band DSN, say) is a refusal, not a deferral.
 bool IsHard(const ClassifiedEvent& ce) {
@@ -108,6 +108,13 @@ AlertAggregator::AlertAggregator(AlertPolicy policy, int partitions)
   // alpha is per window length of new data; a hopping window is evaluated size/advance times as often.
   alpha_ = 1.0 - std::pow(1.0 - policy_.baseline_alpha,
                           static_cast<double>(advance_ms_) / static_cast<double>(size_ms_));
+  for (int c = 0; c < kCategoryCount; ++c) {
+    AlertKind kind;
+    if (AlertKindForCategory(static_cast<Category>(c), kind)) {
+      feeds_[c].family = FamilyOf(kind);
+      feeds_[c].slot = static_cast<int8_t>(SlotOf(kind));
+    }
+  }
   for (int p = 0; p < kProviderCount; ++p) {
     for (int k = 0; k < kAlertKindCount; ++k) {
       thresholds_[p][k] = policy_.Threshold(static_cast<Provider>(p), static_cast<AlertKind>(k));
@@ -155,21 +162,28 @@ uint64_t AlertAggregator::late_events(int partition) const {
   return partition >= 0 && static_cast<size_t>(partition) < late_.size() ? late_[partition] : 0;
 }
 
-uint32_t AlertAggregator::Intern(KeyFamily family, Provider provider, std::string_view a, std::string_view b) {
-  const uint64_t h = KeyHash(family, provider, a, b);
+uint32_t AlertAggregator::Intern(uint64_t h, KeyFamily family, Provider provider, std::string_view a,
+                                 std::string_view b) {
+  const uint32_t found = key_index_.Find(h, [&](uint32_t id) {
+    const KeyRef& k = refs_[id];
+    return k.family == family && k.provider == provider && BytesEqual(k.a, a) && BytesEqual(k.b, b);
+  });
+  return found != FlatIndex::kEmpty ? found : NewKey(h, family, provider, a, b);
+}
+
+uint32_t AlertAggregator::NewKey(uint64_t h, KeyFamily family, Provider provider, std::string_view a,
+                                 std::string_view b) {
   return key_index_.FindOrInsert(
-      h,
-      [&](uint32_t id) {
-        const KeyInfo& k = keys_[id];
-        return k.family == family && k.provider == provider && k.a == a && k.b == b;
-      },
+      h, [](uint32_t) { return false; },
       [&]() {
+        KeyRef r;
+        r.a = key_bytes_.Copy(a);
+        r.b = key_bytes_.Copy(b);
+        r.family = family;
+        r.provider = provider;
+        refs_.push_back(r);
         KeyInfo k;
         k.hash = h;
-        k.family = family;
-        k.provider = provider;
-        k.a.assign(a.data(), a.size());
-        k.b.assign(b.data(), b.size());
         const char* prefix = family == KeyFamily::kEgress ? "ip|" : family == KeyFamily::kSenderDomain ? "sd|" : "rd|";
         absl::StrAppend(&k.sort_key, prefix, Av(ProviderName(provider)), "|", Av(a));
         if (family == KeyFamily::kEgress) absl::StrAppend(&k.sort_key, "|", Av(b));
@@ -199,10 +213,10 @@ AlertAggregator::Pane& AlertAggregator::PaneAt(int64_t start) {
 }
 
 AlertAggregator::Cell& AlertAggregator::CellFor(Pane& pane, uint32_t key) {
-  KeyInfo& k = keys_[key];
+  KeyRef& k = refs_[key];
   if (k.cache_pane == pane.start) return pane.cells[k.cache_cell];
   uint32_t idx = pane.cell_index.FindOrInsert(
-      HashMix(key + 0x9e3779b97f4a7c15ULL), [&](uint32_t c) { return pane.cells[c].key == key; },
+      CellHash(key), [&](uint32_t c) { return pane.cells[c].key == key; },
       [&]() {
         pane.cells.emplace_back();
         pane.cells.back().key = key;
@@ -234,7 +248,10 @@ void AlertAggregator::Add(int partition, const ClassifiedEvent& ce) {
     max_time_[partition] = std::max(max_time_[partition], t);
     started_[partition] = true;
   }
-  const int64_t pane_start = FloorDiv(t, advance_ms_) * advance_ms_;
+  // Most events fall in the pane of the one before: skip the division then.
+  const int64_t pane_start = current_pane_ && t >= current_pane_->start && t - current_pane_->start < advance_ms_
+                                 ? current_pane_->start
+                                 : FloorDiv(t, advance_ms_) * advance_ms_;
   if (pane_start < next_close_start_) {
     // Every window holding this event has closed.
     ++late_total_;
@@ -243,25 +260,31 @@ void AlertAggregator::Add(int partition, const ClassifiedEvent& ce) {
     return;
   }
   Pane& pane = PaneAt(pane_start);
-  AlertKind kind = AlertKind::kRateLimit;
-  const bool feeds = AlertKindForCategory(ce.cls.category, kind);
-  const KeyFamily family = feeds ? FamilyOf(kind) : KeyFamily::kRecipientDomain;
+  const CategoryFeed feed = static_cast<size_t>(ce.cls.category) < feeds_.size()
+                                ? feeds_[static_cast<size_t>(ce.cls.category)]
+                                : CategoryFeed{};
+  const bool feeds = feed.slot >= 0;
   const bool hard = IsHard(ce);
   const Provider provider = ce.cls.provider;
+  const std::string_view egress = !e.sending_ip.empty() ? e.sending_ip : e.egress_source;
+  const std::string_view mta = egress.empty() ? e.mta_host : std::string_view();
+  // The three hashes first: they are independent, so the CPU computes them side by side.
+  const uint64_t h_egress = KeyHash(KeyFamily::kEgress, provider, egress, mta);
+  const uint64_t h_sender = KeyHash(KeyFamily::kSenderDomain, provider, e.sender_domain, {});
+  const uint64_t h_domain = KeyHash(KeyFamily::kRecipientDomain, provider, e.recipient_domain, {});
   if (!local) {
-    std::string_view egress = !e.sending_ip.empty() ? e.sending_ip : e.egress_source;
-    std::string_view mta = egress.empty() ? e.mta_host : std::string_view();
-    Count(pane, Intern(KeyFamily::kEgress, provider, egress, mta),
-          feeds && family == KeyFamily::kEgress ? SlotOf(kind) : -1, ce, hard);
-    Count(pane, Intern(KeyFamily::kSenderDomain, provider, e.sender_domain, {}),
-          feeds && family == KeyFamily::kSenderDomain ? SlotOf(kind) : -1, ce, hard);
+    Count(pane, Intern(h_egress, KeyFamily::kEgress, provider, egress, mta),
+          feed.family == KeyFamily::kEgress ? feed.slot : -1, ce, hard);
+    Count(pane, Intern(h_sender, KeyFamily::kSenderDomain, provider, e.sender_domain, {}),
+          feed.family == KeyFamily::kSenderDomain ? feed.slot : -1, ce, hard);
   }
   if (!e.recipient_domain.empty()) {
     // A domain-wide deferral: a 4xx that no refusal-of-us kind explains. Greylisting is routine and
     // resolves on retry, so it does not count.
     const bool deferral =
         e.outcome == Outcome::kDeferred && !feeds && ce.cls.category != Category::kGreylisted && !hard;
-    Count(pane, Intern(KeyFamily::kRecipientDomain, provider, e.recipient_domain, {}), deferral ? 0 : -1, ce, false);
+    Count(pane, Intern(h_domain, KeyFamily::kRecipientDomain, provider, e.recipient_domain, {}), deferral ? 0 : -1, ce,
+          false);
   }
 }
 
@@ -269,6 +292,7 @@ void AlertAggregator::Count(Pane& pane, uint32_t key, int slot, const Classified
   Cell& c = CellFor(pane, key);
   ++c.attempts;
   if (slot < 0) return;
+  ++c.failures;
   KindCell& k = c.kinds[slot];
   ++k.count;
   k.hard += hard;
@@ -413,7 +437,9 @@ void AlertAggregator::CloseWindow(int64_t start, std::vector<AlertRecord>& out) 
     for (const Cell& c : pane->cells) {
       Sum& s = sum_for(c.key);
       s.attempts += c.attempts;
-      const int n = FamilyKindCount(keys_[c.key].family);
+      if (c.failures == 0) continue;
+      s.failures += c.failures;
+      const int n = FamilyKindCount(refs_[c.key].family);
       for (int k = 0; k < n; ++k) {
         s.kinds[k].count += c.kinds[k].count;
         s.kinds[k].hard += c.kinds[k].hard;
@@ -423,11 +449,14 @@ void AlertAggregator::CloseWindow(int64_t start, std::vector<AlertRecord>& out) 
   }
   // Keys with an open incident are evaluated even without data: they may resolve or go stale.
   for (uint32_t key : open_keys_) sum_for(key);
+  // A fixed order: by key hash, the key text only on a tie.
   order_.resize(sums_.size());
-  for (size_t i = 0; i < sums_.size(); ++i) order_[i] = static_cast<uint32_t>(i);
-  std::sort(order_.begin(), order_.end(),
-            [&](uint32_t x, uint32_t y) { return keys_[sums_[x].key].sort_key < keys_[sums_[y].key].sort_key; });
-  for (uint32_t i : order_) EvaluateKey(start, sums_[i], out);
+  for (size_t i = 0; i < sums_.size(); ++i) order_[i] = {keys_[sums_[i].key].hash, static_cast<uint32_t>(i)};
+  std::sort(order_.begin(), order_.end(), [&](const std::pair<uint64_t, uint32_t>& x, const std::pair<uint64_t, uint32_t>& y) {
+    if (x.first != y.first) return x.first < y.first;
+    return keys_[sums_[x.second].key].sort_key < keys_[sums_[y.second].key].sort_key;
+  });
+  for (const auto& [hash, i] : order_) EvaluateKey(start, sums_[i], out);
   for (const Sum& s : sums_) sum_of_key_[s.key] = -1;
 }
 
@@ -438,12 +467,22 @@ void AlertAggregator::Learn(KindState& st, double rate) const {
 
 void AlertAggregator::EvaluateKey(int64_t start, const Sum& sum, std::vector<AlertRecord>& out) {
   KeyInfo& key = keys_[sum.key];
+  const KeyRef& ref = refs_[sum.key];
   const int64_t end = start + size_ms_;
-  const int n = FamilyKindCount(key.family);
+  const int n = FamilyKindCount(ref.family);
   if (sum.attempts > 0) key.last_data_end = end;
+  if (sum.failures == 0 && key.open == 0) {
+    // The common case, short: no failures and no incident. Only the baselines learn (and a 4xx run ends).
+    if (sum.attempts > 0) {
+      key.run_since = INT64_MIN;
+      key.run_escalated = false;
+      for (int k = 0; k < n; ++k) Learn(kind_states_[key.kind_state + k], 0.0);
+    }
+    return;
+  }
   // 4xx → 5xx: a run of windows with substantial 4xx refusals of us, then the first 5xx.
   bool escalate_5xx = false;
-  if (key.family != KeyFamily::kRecipientDomain && sum.attempts > 0) {
+  if (ref.family != KeyFamily::kRecipientDomain && sum.attempts > 0) {
     uint64_t soft = 0, hard = 0;
     bool substantial = false;
     for (int k = 0; k < n; ++k) {
@@ -451,7 +490,7 @@ void AlertAggregator::EvaluateKey(int64_t start, const Sum& sum, std::vector<Ale
       const uint64_t s = ks.count - ks.hard;
       soft += s;
       hard += ks.hard;
-      if (s > 0 && s >= thresholds_[static_cast<size_t>(key.provider)][static_cast<size_t>(FamilyKind(key.family, k))].min_count) {
+      if (s > 0 && s >= thresholds_[static_cast<size_t>(ref.provider)][static_cast<size_t>(FamilyKind(ref.family, k))].min_count) {
         substantial = true;
       }
     }
@@ -467,14 +506,16 @@ void AlertAggregator::EvaluateKey(int64_t start, const Sum& sum, std::vector<Ale
       key.run_escalated = false;
     }
   }
-  for (int k = 0; k < n; ++k) EvaluateKind(start, key, k, sum, escalate_5xx, out);
+  for (int k = 0; k < n; ++k) EvaluateKind(start, sum.key, k, sum, escalate_5xx, out);
 }
 
-void AlertAggregator::EvaluateKind(int64_t start, KeyInfo& key, int slot, const Sum& sum, bool escalate_5xx,
+void AlertAggregator::EvaluateKind(int64_t start, uint32_t key_id, int slot, const Sum& sum, bool escalate_5xx,
                                    std::vector<AlertRecord>& out) {
-  const AlertKind kind = FamilyKind(key.family, slot);
+  KeyInfo& key = keys_[key_id];
+  const KeyRef& ref = refs_[key_id];
+  const AlertKind kind = FamilyKind(ref.family, slot);
   KindState& st = kind_states_[key.kind_state + slot];
-  const KindThreshold& t = thresholds_[static_cast<size_t>(key.provider)][static_cast<size_t>(kind)];
+  const KindThreshold& t = thresholds_[static_cast<size_t>(ref.provider)][static_cast<size_t>(kind)];
   const KindSum& ks = sum.kinds[slot];
   const int64_t end = start + size_ms_;
   const uint64_t count = ks.count;
@@ -513,8 +554,8 @@ void AlertAggregator::EvaluateKind(int64_t start, KeyInfo& key, int slot, const 
     st.last_severity = static_cast<uint8_t>(severity);
     ++key.open;
     ++open_count_;
-    open_keys_.insert(static_cast<uint32_t>(&key - keys_.data()));
-    Emit(AlertState::kFiring, start, key, slot, st, sum, severity, out);
+    open_keys_.insert(key_id);
+    Emit(AlertState::kFiring, start, key_id, slot, st, sum, severity, out);
     return;
   }
 
@@ -546,29 +587,30 @@ void AlertAggregator::EvaluateKind(int64_t start, KeyInfo& key, int slot, const 
       st.last_reported = count;
       st.last_report_end = end;
       st.last_severity = static_cast<uint8_t>(std::max<int>(severity, st.last_severity));
-      Emit(AlertState::kUpdated, start, key, slot, st, sum, severity, out);
+      Emit(AlertState::kUpdated, start, key_id, slot, st, sum, severity, out);
     }
     return;
   }
   if (new_escalation) {
     st.last_severity = static_cast<uint8_t>(std::min(2, st.last_severity + 1));
     st.last_report_end = end;
-    Emit(AlertState::kUpdated, start, key, slot, st, sum, st.last_severity, out);
+    Emit(AlertState::kUpdated, start, key_id, slot, st, sum, st.last_severity, out);
   }
   if (attempts > 0) st.quiet_with_data = true;
   const bool quiet = st.quiet_with_data && end - st.last_above_end >= policy_.resolve_after_ms;
   const bool stale = key.last_data_end != INT64_MIN && end - key.last_data_end >= policy_.stale_after_ms;
   if (quiet || stale) {
-    Emit(AlertState::kResolved, start, key, slot, st, sum, st.last_severity, out);
+    Emit(AlertState::kResolved, start, key_id, slot, st, sum, st.last_severity, out);
     st.open = false;
     st.id.clear();
     --open_count_;
-    if (--key.open == 0) open_keys_.erase(static_cast<uint32_t>(&key - keys_.data()));
+    if (--key.open == 0) open_keys_.erase(key_id);
   }
 }
 
-void AlertAggregator::Emit(AlertState state, int64_t start, const KeyInfo& key, int slot, const KindState& st,
+void AlertAggregator::Emit(AlertState state, int64_t start, uint32_t key_id, int slot, const KindState& st,
                            const Sum& sum, int severity, std::vector<AlertRecord>& out) {
+  const KeyRef& key = refs_[key_id];
   const AlertKind kind = FamilyKind(key.family, slot);
   const KindSum& ks = sum.kinds[slot];
   AlertRecord r;
@@ -578,14 +620,14 @@ void AlertAggregator::Emit(AlertState state, int64_t start, const KeyInfo& key, 
   r.key.provider = key.provider;
   switch (key.family) {
     case KeyFamily::kEgress:
-      r.key.sending_ip = key.a;
-      r.key.mta = key.b;
+      r.key.sending_ip = std::string(key.a);
+      r.key.mta = std::string(key.b);
       break;
     case KeyFamily::kSenderDomain:
-      r.key.sender_domain = key.a;
+      r.key.sender_domain = std::string(key.a);
       break;
     case KeyFamily::kRecipientDomain:
-      r.key.domain = key.a;
+      r.key.domain = std::string(key.a);
       break;
   }
   r.window_start_ms = start;
@@ -604,10 +646,9 @@ void AlertAggregator::Emit(AlertState state, int64_t start, const KeyInfo& key, 
   }
   if (ks.count > 0) {
     // Evidence from the window's panes: the earliest samples, the smallest rule ids.
-    const uint32_t key_id = static_cast<uint32_t>(&key - keys_.data());
     std::vector<const Sample*> samples;
     for (const Pane* pane : window_panes_) {
-      uint32_t c = pane->cell_index.Find(HashMix(key_id + 0x9e3779b97f4a7c15ULL),
+      uint32_t c = pane->cell_index.Find(CellHash(key_id),
                                          [&](uint32_t i) { return pane->cells[i].key == key_id; });
       if (c == FlatIndex::kEmpty || pane->cells[c].kinds[slot].detail < 0) continue;
       const Detail& d = pane->details[pane->cells[c].kinds[slot].detail];

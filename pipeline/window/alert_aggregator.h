@@ -22,8 +22,9 @@
 // whose windows are still open counts in those.
 //
 // Deterministic for a given sequence of Add/Drain calls, and independent of how events of one window are
-// interleaved across partitions: windows close in time order, keys in key order, kinds in enum order,
-// samples are the earliest (by event time, then text) and rule ids the smallest.
+// interleaved across partitions: windows close in time order, keys in a fixed order (an unseeded 64-bit
+// hash of the key, then the key text), kinds in enum order, samples are the earliest (by event time, then
+// text) and rule ids the smallest.
 //
 // Speed: no allocation per event once warm. Keys are interned once by a 64-bit hash with an exact check;
 // each pane maps key ids to counters in a flat table; panes are recycled. Runs in the decide stage; not
@@ -37,8 +38,10 @@
 #include <memory>
 #include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
+#include "pipeline/base/arena.h"
 #include "pipeline/sink/records.h"
 #include "pipeline/window/alert_policy.h"
 #include "pipeline/window/flat_index.h"
@@ -109,6 +112,7 @@ class AlertAggregator {
   struct Cell {
     uint32_t key = 0;
     uint32_t attempts = 0;
+    uint32_t failures = 0;  // over all kinds: most cells have none, and closing a window skips their kinds
     std::array<KindCell, kMaxFamilyKinds> kinds{};
   };
   struct Sample {
@@ -130,15 +134,18 @@ class AlertAggregator {
     std::vector<Detail> details;
     size_t n_details = 0;
   };
-  struct KeyInfo {
-    uint64_t hash = 0;
+  // What the per-event path reads of a key, kept small and apart from the rest for the cache.
+  struct KeyRef {
+    std::string_view a, b;  // egress + MTA host; sender domain; recipient domain (bytes in key_bytes_)
     KeyFamily family = KeyFamily::kEgress;
     Provider provider = Provider::kOther;
-    std::string a, b;      // egress + MTA host; sender domain; recipient domain
-    std::string sort_key;  // "ip|gmail|203.0.113.7|", "sd|…", "rd|…": order and incident ids
-    uint32_t kind_state = 0;
-    int64_t cache_pane = INT64_MIN;  // the last pane this key was counted in, and its cell there
     uint32_t cache_cell = 0;
+    int64_t cache_pane = INT64_MIN;  // the last pane this key was counted in, and its cell there
+  };
+  struct KeyInfo {
+    uint64_t hash = 0;
+    std::string sort_key;  // "ip|gmail|203.0.113.7|", "sd|…", "rd|…": tie-break of the order, incident ids
+    uint32_t kind_state = 0;
     int64_t last_data_end = INT64_MIN;  // end of the last window with attempts
     int64_t run_since = INT64_MIN;      // start of the window opening the current 4xx run
     bool run_escalated = false;
@@ -165,10 +172,13 @@ class AlertAggregator {
   struct Sum {
     uint32_t key = 0;
     uint64_t attempts = 0;
+    uint64_t failures = 0;
     std::array<KindSum, kMaxFamilyKinds> kinds{};
   };
 
-  uint32_t Intern(KeyFamily family, Provider provider, std::string_view a, std::string_view b);
+  // The id of the key (family, provider, a, b) whose hash is h; a new key gets the next id.
+  inline uint32_t Intern(uint64_t h, KeyFamily family, Provider provider, std::string_view a, std::string_view b);
+  uint32_t NewKey(uint64_t h, KeyFamily family, Provider provider, std::string_view a, std::string_view b);
   Pane& PaneAt(int64_t start);
   Cell& CellFor(Pane& pane, uint32_t key);
   void Count(Pane& pane, uint32_t key, int slot, const ClassifiedEvent& ce, bool hard);
@@ -177,10 +187,10 @@ class AlertAggregator {
   void CloseThrough(int64_t wm, std::vector<AlertRecord>& out);
   void CloseWindow(int64_t start, std::vector<AlertRecord>& out);
   void EvaluateKey(int64_t start, const Sum& sum, std::vector<AlertRecord>& out);
-  void EvaluateKind(int64_t start, KeyInfo& key, int slot, const Sum& sum, bool escalate_5xx,
+  void EvaluateKind(int64_t start, uint32_t key_id, int slot, const Sum& sum, bool escalate_5xx,
                     std::vector<AlertRecord>& out);
   void Learn(KindState& st, double rate) const;
-  void Emit(AlertState state, int64_t start, const KeyInfo& key, int slot, const KindState& st, const Sum& sum,
+  void Emit(AlertState state, int64_t start, uint32_t key_id, int slot, const KindState& st, const Sum& sum,
             int severity, std::vector<AlertRecord>& out);
   void ReleasePane(std::map<int64_t, std::unique_ptr<Pane>>::iterator it);
 
@@ -188,6 +198,12 @@ class AlertAggregator {
   int64_t size_ms_;
   int64_t advance_ms_;
   double alpha_;  // baseline weight of one evaluation (one advance)
+  // Per category: the kind it feeds (its family and slot), or family kRecipientDomain and slot -1.
+  struct CategoryFeed {
+    KeyFamily family = KeyFamily::kRecipientDomain;
+    int8_t slot = -1;
+  };
+  std::array<CategoryFeed, kCategoryCount> feeds_{};
   // Thresholds resolved per provider and kind, so the hot path does not look up the override map.
   std::array<std::array<KindThreshold, kAlertKindCount>, kProviderCount> thresholds_;
 
@@ -201,7 +217,9 @@ class AlertAggregator {
   int64_t watermark_ = INT64_MIN;
 
   // Keys and their lifecycle state.
+  std::vector<KeyRef> refs_;
   std::vector<KeyInfo> keys_;
+  Arena key_bytes_;
   FlatIndex key_index_;
   std::vector<KindState> kind_states_;
   std::set<uint32_t> open_keys_;
@@ -217,7 +235,7 @@ class AlertAggregator {
   std::string sample_;
   std::vector<Sum> sums_;
   std::vector<int32_t> sum_of_key_;
-  std::vector<uint32_t> order_;
+  std::vector<std::pair<uint64_t, uint32_t>> order_;
   std::vector<Pane*> window_panes_;
 };
 

@@ -12,34 +12,61 @@
 
 namespace bs {
 
-// A fast, unseeded 64-bit hash (the same in every process): 8 bytes per multiply, then a final mix.
+inline uint64_t Load8(const char* p) {
+  uint64_t v;
+  std::memcpy(&v, p, 8);
+  return v;
+}
+inline uint64_t Load4(const char* p) {
+  uint32_t v;
+  std::memcpy(&v, p, 4);
+  return v;
+}
+
+// A fast, unseeded 64-bit hash (the same in every process): one multiply per 8 bytes, the tail read as
+// one overlapping word (never byte by byte: that stalls store forwarding); HashMix finishes it. Keys are
+// checked exactly after the lookup, so this only has to spread well, not resist attacks.
 inline uint64_t HashMix(uint64_t x) {
   x ^= x >> 32;
   x *= 0xd6e8feb86659fd93ULL;
-  x ^= x >> 32;
-  x *= 0xd6e8feb86659fd93ULL;
-  x ^= x >> 32;
+  x ^= x >> 29;
   return x;
 }
+inline uint64_t HashStep(uint64_t h, uint64_t v) { return (h ^ v) * 0x9e3779b97f4a7c15ULL; }
 inline uint64_t HashBytes(std::string_view s, uint64_t h) {
   const char* p = s.data();
-  size_t n = s.size();
-  h ^= n * 0x9e3779b97f4a7c15ULL;
-  while (n >= 8) {
-    uint64_t v;
-    std::memcpy(&v, p, 8);
-    h = (h ^ (v * 0xbf58476d1ce4e5b9ULL)) * 0x94d049bb133111ebULL;
-    h ^= h >> 29;
-    p += 8;
-    n -= 8;
+  const size_t n = s.size();
+  h += n;
+  if (n >= 8) {
+    const char* last = p + n - 8;
+    for (; p < last; p += 8) h = HashStep(h, Load8(p));
+    return HashStep(h, Load8(last));
   }
+  if (n >= 4) return HashStep(h, (Load4(p) << 32) | Load4(p + n - 4));
   if (n > 0) {
-    uint64_t v = 0;
-    std::memcpy(&v, p, n);
-    h = (h ^ (v * 0xbf58476d1ce4e5b9ULL)) * 0x94d049bb133111ebULL;
-    h ^= h >> 29;
+    const auto* u = reinterpret_cast<const unsigned char*>(p);
+    return HashStep(h, (uint64_t{u[0]} << 16) | (uint64_t{u[n / 2]} << 8) | u[n - 1]);
   }
   return h;
+}
+
+// Equality of two short strings with word loads (keys are IPs and domain names: mostly 8–30 bytes).
+inline bool BytesEqual(std::string_view a, std::string_view b) {
+  const size_t n = a.size();
+  if (n != b.size()) return false;
+  const char* p = a.data();
+  const char* q = b.data();
+  if (n >= 8) {
+    for (size_t i = 0; i + 8 < n; i += 8) {
+      if (Load8(p + i) != Load8(q + i)) return false;
+    }
+    return Load8(p + n - 8) == Load8(q + n - 8);
+  }
+  if (n >= 4) return Load4(p) == Load4(q) && Load4(p + n - 4) == Load4(q + n - 4);
+  for (size_t i = 0; i < n; ++i) {
+    if (p[i] != q[i]) return false;
+  }
+  return true;
 }
 
 class FlatIndex {

@@ -398,6 +398,14 @@ void AlertAggregator::CloseThrough(int64_t wm, std::vector<AlertRecord>& out) {
     next_close_start_ = start + advance_ms_;
     // The pane starting at `start` is in no later window.
     while (!panes_.empty() && panes_.begin()->first < next_close_start_) ReleasePane(panes_.begin());
+    if (policy_.key_ttl_ms > 0) {
+      const int64_t end = start + size_ms_;
+      if (next_compaction_ == INT64_MIN) next_compaction_ = end + policy_.key_ttl_ms;
+      if (end >= next_compaction_) {
+        CompactKeys(end);
+        next_compaction_ = end + std::max<int64_t>(policy_.key_ttl_ms / 4, size_ms_);
+      }
+    }
   }
   // Windows the watermark passed that held no pane are closed too: an event for them is late.
   if (wm != INT64_MIN && wm != INT64_MAX) {
@@ -460,6 +468,63 @@ void AlertAggregator::CloseWindow(int64_t start, std::vector<AlertRecord>& out) 
   for (const Sum& s : sums_) sum_of_key_[s.key] = -1;
 }
 
+void AlertAggregator::CompactKeys(int64_t now) {
+  std::vector<uint8_t> live(keys_.size(), 0);
+  for (const auto& [start, pane] : panes_) {
+    for (const Cell& c : pane->cells) live[c.key] = 1;
+  }
+  size_t n_live = 0;
+  for (size_t k = 0; k < keys_.size(); ++k) {
+    const KeyInfo& key = keys_[k];
+    live[k] |= key.open > 0 || (key.last_data_end != INT64_MIN && now - key.last_data_end <= policy_.key_ttl_ms);
+    n_live += live[k];
+  }
+  if (n_live == keys_.size()) return;
+  std::vector<uint32_t> remap(keys_.size(), FlatIndex::kEmpty);
+  std::vector<KeyRef> refs;
+  std::vector<KeyInfo> keys;
+  std::vector<KindState> states;
+  Arena bytes;
+  refs.reserve(n_live);
+  keys.reserve(n_live);
+  FlatIndex index;
+  for (size_t k = 0; k < keys_.size(); ++k) {
+    if (!live[k]) continue;
+    const uint32_t id = static_cast<uint32_t>(keys.size());
+    remap[k] = id;
+    KeyRef r = refs_[k];
+    r.a = bytes.Copy(r.a);
+    r.b = bytes.Copy(r.b);
+    refs.push_back(r);
+    KeyInfo info = std::move(keys_[k]);
+    const int n = FamilyKindCount(r.family);
+    const uint32_t first = static_cast<uint32_t>(states.size());
+    for (int i = 0; i < n; ++i) states.push_back(std::move(kind_states_[info.kind_state + i]));
+    info.kind_state = first;
+    index.FindOrInsert(info.hash, [](uint32_t) { return false; }, [&] { return id; });
+    keys.push_back(std::move(info));
+  }
+  refs_.swap(refs);
+  keys_.swap(keys);
+  kind_states_.swap(states);
+  key_bytes_ = std::move(bytes);
+  key_index_ = std::move(index);
+  // Cells keep their place in each pane (so the keys' cached cells stay right); only their key ids and
+  // the pane's index of them change.
+  for (auto& [start, pane] : panes_) {
+    pane->cell_index.Clear();
+    for (uint32_t c = 0; c < pane->cells.size(); ++c) {
+      Cell& cell = pane->cells[c];
+      cell.key = remap[cell.key];
+      pane->cell_index.FindOrInsert(CellHash(cell.key), [](uint32_t) { return false; }, [&] { return c; });
+    }
+  }
+  std::set<uint32_t> open;
+  for (uint32_t k : open_keys_) open.insert(remap[k]);
+  open_keys_.swap(open);
+  sum_of_key_.assign(keys_.size(), -1);
+}
+
 void AlertAggregator::Learn(KindState& st, double rate) const {
   st.baseline = st.baseline_seen ? alpha_ * rate + (1 - alpha_) * st.baseline : rate;
   st.baseline_seen = true;
@@ -470,13 +535,26 @@ void AlertAggregator::EvaluateKey(int64_t start, const Sum& sum, std::vector<Ale
   const KeyRef& ref = refs_[sum.key];
   const int64_t end = start + size_ms_;
   const int n = FamilyKindCount(ref.family);
+  if (sum.attempts > 0 && key.open == 0 && policy_.key_ttl_ms > 0 && key.last_data_end != INT64_MIN &&
+      end - key.last_data_end > policy_.key_ttl_ms) {
+    // Back after more than key_ttl_ms without attempts: start over, as a new key would (it may have been
+    // dropped from memory meanwhile; both ways must give the same alerts).
+    for (int k = 0; k < n; ++k) kind_states_[key.kind_state + k] = KindState{};
+    key.run_since = INT64_MIN;
+    key.run_escalated = false;
+  }
   if (sum.attempts > 0) key.last_data_end = end;
   if (sum.failures == 0 && key.open == 0) {
     // The common case, short: no failures and no incident. Only the baselines learn (and a 4xx run ends).
     if (sum.attempts > 0) {
       key.run_since = INT64_MIN;
       key.run_escalated = false;
-      for (int k = 0; k < n; ++k) Learn(kind_states_[key.kind_state + k], 0.0);
+      for (int k = 0; k < n; ++k) {
+        const AlertKind kind = FamilyKind(ref.family, k);
+        if (sum.attempts >= thresholds_[static_cast<size_t>(ref.provider)][static_cast<size_t>(kind)].min_attempts) {
+          Learn(kind_states_[key.kind_state + k], 0.0);
+        }
+      }
     }
     return;
   }
@@ -526,7 +604,9 @@ void AlertAggregator::EvaluateKind(int64_t start, uint32_t key_id, int slot, con
 
   if (!st.open) {
     if (count == 0) {
-      if (attempts > 0) Learn(st, 0.0);  // no data is not a zero rate
+      // No data is not a zero rate, and a window below the volume floor is not a rate either (the first,
+      // partly filled window of a new key must not teach it that its incident is normal).
+      if (attempts >= t.min_attempts && attempts > 0) Learn(st, 0.0);
       return;
     }
     const bool single_occurrence = t.min_count <= 1;
@@ -536,7 +616,7 @@ void AlertAggregator::EvaluateKind(int64_t start, uint32_t key_id, int slot, con
     // incident of the key already carries it.
     const bool escalated = escalate_5xx && ks.hard > 0 && key.open == 0;
     if (!above && !escalated) {
-      Learn(st, rate);
+      if (attempts >= t.min_attempts) Learn(st, rate);
       return;
     }
     st.open = true;

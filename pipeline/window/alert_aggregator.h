@@ -99,6 +99,8 @@ class AlertAggregator {
   uint64_t late_events() const { return late_total_; }
   uint64_t late_events(int partition) const;
   uint64_t open_incidents() const { return open_count_; }
+  // Keys held in memory (all families); see AlertPolicy::key_ttl_ms.
+  size_t key_count() const { return keys_.size(); }
   const AlertPolicy& policy() const { return policy_; }
 
  private:
@@ -193,6 +195,9 @@ class AlertAggregator {
   void Emit(AlertState state, int64_t start, uint32_t key_id, int slot, const KindState& st, const Sum& sum,
             int severity, std::vector<AlertRecord>& out);
   void ReleasePane(std::map<int64_t, std::unique_ptr<Pane>>::iterator it);
+  // Drops keys idle for key_ttl_ms (no attempts, no open incident, nothing in an open pane) and renumbers
+  // the rest. Invisible in the output: such a key would start over anyway when it came back.
+  void CompactKeys(int64_t now);
 
   AlertPolicy policy_;
   int64_t size_ms_;
@@ -230,6 +235,7 @@ class AlertAggregator {
   std::vector<std::unique_ptr<Pane>> pane_pool_;
   Pane* current_pane_ = nullptr;
   int64_t next_close_start_ = INT64_MIN;
+  int64_t next_compaction_ = INT64_MIN;  // event time of the next CompactKeys
 
   // Scratch reused across events and windows.
   std::string sample_;

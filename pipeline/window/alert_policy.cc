@@ -46,7 +46,8 @@ absl::Status ValidateAlertPolicy(const AlertPolicy& p) {
                                                    " ms) must be a multiple of the advance (", p.advance_ms, " ms)"));
   }
   if (p.out_of_orderness_ms < 0 || p.grace_ms < 0 || p.idle_timeout_ms < 0 || p.resolve_after_ms < 0 ||
-      p.stale_after_ms < 0 || p.update_cooldown_ms < 0 || p.escalation_run_ms < 0 || p.ageing_after_ms < 0) {
+      p.stale_after_ms < 0 || p.update_cooldown_ms < 0 || p.escalation_run_ms < 0 || p.ageing_after_ms < 0 ||
+      p.key_ttl_ms < 0) {
     return absl::InvalidArgumentError("alerts: times must not be negative");
   }
   if (!(p.baseline_alpha > 0 && p.baseline_alpha <= 1)) return absl::InvalidArgumentError("alerts: baseline_alpha must be in (0, 1]");

@@ -47,6 +47,11 @@ struct AlertPolicy {
   double update_factor = 2.0;
   int64_t update_cooldown_ms = 5 * 60 * 1000;
 
+  // A key without attempts for this long starts over when it comes back (a day-old baseline says little
+  // about today), and its state is dropped from memory meanwhile, so a stream that meets ever new
+  // recipient domains stays bounded. Checked every quarter of it, on event time. 0: keys live forever.
+  int64_t key_ttl_ms = 24LL * 60 * 60 * 1000;
+
   // Baseline: EWMA of the rate in windows without an incident; alpha is the weight of one window_ms of
   // new data (scaled for hopping windows). Frozen while an incident is open.
   double baseline_alpha = 0.3;

@@ -3,6 +3,7 @@
 // each threshold, per-provider overrides, baselines, lifecycle without flapping, stale keys, escalation
 // warnings, domain-wide deferrals, evidence, and independence from how partitions interleave.
 #include <algorithm>
+#include <deque>
 #include <map>
 #include <string>
 #include <vector>
@@ -702,6 +703,98 @@ TEST(DeterminismTest, InterleavingAcrossPartitionsDoesNotChangeAlerts) {
       EXPECT_EQ(out[i].samples, one[i].samples);
       EXPECT_EQ(out[i].window_start_ms, one[i].window_start_ms);
     }
+  }
+}
+
+}  // namespace
+}  // namespace bs
+
+namespace bs {
+namespace {
+
+// ---------------------------------------------------------------------------------------------------
+// Key lifetime.
+
+TEST(KeyTtlTest, AKeyBackAfterTheTtlStartsOverAndItsStateIsDropped) {
+  // A key at 20 % learns that baseline; it comes back at 55 %: below 3 × 20 % if it remembers, above the
+  // 50 % cold-start rate if it starts over.
+  auto run = [](int64_t gap) {
+    AlertPolicy p;
+    p.key_ttl_ms = 6 * 60 * kMin;
+    std::vector<Spec> specs;
+    for (int m = 0; m < 60; ++m) Minute(specs, kT0 + m * kMin, 20, 4);
+    // Other traffic meanwhile, so windows keep closing.
+    for (int64_t t = kT0 + 60 * kMin; t < kT0 + 60 * kMin + gap; t += kMin) {
+      Spec s = Ok(t);
+      s.ip = "198.51.100.99";
+      specs.push_back(s);
+    }
+    const int64_t back = kT0 + 60 * kMin + gap;
+    for (int m = 0; m < 30; ++m) Minute(specs, back + m * kMin, 20, 11);
+    AlertAggregator a(p, 1);
+    std::vector<AlertRecord> out;
+    size_t keys_in_gap = 0;
+    for (const auto& s : specs) {
+      a.Add(0, Make(s));
+      a.Drain(out);
+      if (s.t == back - kMin) keys_in_gap = a.key_count();
+    }
+    a.FinishPartition(0);
+    a.Drain(out);
+    return std::pair{Of(out, AlertKind::kRateLimit).size(), keys_in_gap};
+  };
+  auto [short_alerts, short_keys] = run(5 * 60 * kMin);
+  auto [long_alerts, long_keys] = run(8 * 60 * kMin);
+  EXPECT_EQ(short_alerts, 0u) << "5 h away: the 20 % baseline still holds";
+  EXPECT_GE(long_alerts, 1u) << "8 h away: starts over, and 55 % passes the cold-start rate";
+  EXPECT_LT(long_keys, short_keys) << "the idle key's state was dropped";
+}
+
+TEST(KeyTtlTest, ChurningRecipientDomainsStayBoundedAndCompactionIsInvisible) {
+  // Three days; every hour 40 new recipient domains, four of them busy and deferred at 60 % for their
+  // hour; fed as one partition, and as two with the events alternating.
+  AlertPolicy p;
+  p.key_ttl_ms = 4 * 60 * kMin;
+  std::deque<std::string> names;
+  std::vector<Spec> specs;
+  for (int h = 0; h < 72; ++h) {
+    for (int d = 0; d < 40; ++d) {
+      names.push_back("d" + std::to_string(h) + "-" + std::to_string(d) + ".example");
+      // Four busy domains (an attempt every 10 s, 60 % deferred), the rest one attempt every 2 minutes.
+      const int64_t step = d < 4 ? 10 * kSec : 2 * kMin;
+      int i = 0;
+      for (int64_t t = kT0 + h * 60 * kMin + d * kSec; t < kT0 + (h + 1) * 60 * kMin; t += step, ++i) {
+        Spec s = d < 4 && i % 5 < 3 ? ServerDown(t) : OkAt(t, "x");
+        s.recipient_domain = names.back();
+        specs.push_back(s);
+      }
+    }
+  }
+  std::sort(specs.begin(), specs.end(), [](const Spec& a, const Spec& b) { return a.t < b.t; });
+  std::vector<std::vector<AlertRecord>> outs;
+  size_t max_keys = 0;
+  for (int parts : {1, 2}) {
+    AlertAggregator a(p, parts);
+    std::vector<AlertRecord> out;
+    for (size_t i = 0; i < specs.size(); ++i) {
+      a.Add(static_cast<int>(i % parts), Make(specs[i]));
+      if (i % 512 == 0) {
+        a.Drain(out);
+        max_keys = std::max(max_keys, a.key_count());
+      }
+    }
+    for (int q = 0; q < parts; ++q) a.FinishPartition(q);
+    a.Drain(out);
+    EXPECT_EQ(a.late_events(), 0u);
+    outs.push_back(out);
+  }
+  EXPECT_LT(max_keys, 40u * 12) << "about ttl + a quarter of it worth of domains, not three days' 2880";
+  auto dd = Of(outs[0], AlertKind::kDomainDeferrals);
+  EXPECT_GE(dd.size(), 72u * 4) << "every deferred domain alerts";
+  ASSERT_EQ(outs[0].size(), outs[1].size());
+  for (size_t i = 0; i < outs[0].size(); ++i) {
+    EXPECT_EQ(outs[0][i].id, outs[1][i].id);
+    EXPECT_EQ(outs[0][i].count, outs[1][i].count);
   }
 }
 

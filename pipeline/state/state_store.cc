@@ -276,21 +276,34 @@ void StateStore::RefreshDomain(uint32_t id, int64_t event_time_ms) {
 }
 
 void StateStore::AdvanceClock(int64_t event_time_ms) {
-  if (event_time_ms <= clock_ms_) return;
-  clock_ms_ = event_time_ms;
-  if (clock_ms_ >= next_sweep_ms_) {
-    Sweep();
-    next_sweep_ms_ = clock_ms_ + ttl_.sweep_interval_ms;
+  if (event_time_ms > clock_ms_) {
+    clock_ms_ = event_time_ms;
+    if (!sweeping_ && clock_ms_ >= next_sweep_ms_) {
+      sweeping_ = true;
+      sweep_cursor_ = 0;
+      next_sweep_ms_ = clock_ms_ + ttl_.sweep_interval_ms;
+    }
   }
+  // Four records an event: a pass over a million keys takes 250 000 events, a few ns each.
+  if (sweeping_) SweepStep(4);
 }
 
 void StateStore::Sweep() {
-  for (uint32_t r = 0; r < records_.high_water(); ++r) {
-    if (Expired(records_[r])) {
-      RemoveKey(r, /*tombstone=*/true);
+  sweeping_ = true;
+  sweep_cursor_ = 0;
+  SweepStep(~0u);
+}
+
+void StateStore::SweepStep(uint32_t records) {
+  const uint32_t end = records_.high_water();
+  for (; records > 0 && sweep_cursor_ < end; --records, ++sweep_cursor_) {
+    if (Expired(records_[sweep_cursor_])) {
+      RemoveKey(sweep_cursor_, /*tombstone=*/true);
       ++swept_;
     }
   }
+  if (sweep_cursor_ < end) return;
+  sweeping_ = false;
   for (uint32_t id = 1; id < domain_states_.size(); ++id) {
     KeyState& d = domain_states_[id];
     if (!Expired(d)) continue;

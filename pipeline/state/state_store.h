@@ -16,8 +16,9 @@
 //
 // Time is event time only: the store's clock is the largest event time it has seen. A key is expired
 // when clock − last seen exceeds its TTL (suppressed keys have a longer one). Refresh() treats an expired
-// key as new, and Sweep (run every sweep interval of event time) removes expired keys; both use the same
-// clock, so decisions never depend on when the sweep ran.
+// key as new, and the sweep removes expired keys; both use the same clock, so decisions never depend on
+// when the sweep ran. A sweep pass starts every sweep interval of event time and then advances a few
+// records per event (no pause proportional to the table).
 //
 // Changelog (changelog.h): Snapshot() writes every key; with track_changes, FlushChangelog() writes the
 // keys changed since the last flush and a tombstone per swept key; Apply() rebuilds from either.
@@ -124,7 +125,8 @@ class StateStore {
   StateStore(const StateStore&) = delete;
   StateStore& operator=(const StateStore&) = delete;
 
-  // Advances the clock to `event_time_ms` (never backwards) and sweeps when a sweep is due.
+  // Advances the clock to `event_time_ms` (never backwards), starts a sweep pass when one is due, and
+  // advances the current pass by a few records. Call once per event.
   void AdvanceClock(int64_t event_time_ms);
   int64_t clock_ms() const { return clock_ms_; }
   const StateTtl& ttl() const { return ttl_; }
@@ -170,7 +172,7 @@ class StateStore {
   // Applies a framed stream (changelog.h).
   absl::Status Restore(std::string_view framed);
 
-  // Removes expired keys now (also run by AdvanceClock every sweep interval).
+  // Removes every expired key now (a whole pass).
   void Sweep();
 
   // Addresses and domains suppressed and not expired (a scan).
@@ -210,6 +212,9 @@ class StateStore {
   size_t Home(uint64_t h) const {
     return static_cast<size_t>((static_cast<uint64_t>(static_cast<uint32_t>(h >> 32)) * capacity_) >> 32);
   }
+  // Advances the sweep pass by up to `records` records; finishes the pass (domains, key compaction) at
+  // the end of the table.
+  void SweepStep(uint32_t records);
   void Grow();
   void InsertSlot(uint64_t h, Ref r);
   void RemoveKey(Ref r, bool tombstone);
@@ -227,6 +232,8 @@ class StateStore {
   bool track_changes_;
   int64_t clock_ms_ = 0;
   int64_t next_sweep_ms_ = 0;
+  bool sweeping_ = false;
+  uint32_t sweep_cursor_ = 0;
 
   std::vector<uint64_t> slots_;  // (tag << 32) | (record + 1); 0 is empty
   size_t capacity_ = 0;

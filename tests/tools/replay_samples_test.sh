@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # End-to-end test of `bouncestream replay` on the bundled samples: the injected incidents are found as
 # exactly those alerts, suppressions are exactly the generator's invalid addresses plus the null-MX
-# domain (never an address we were refused for), outputs are byte-identical for --threads 1 and 2, and
-# every record is accounted for. Usage: replay_samples_test.sh BOUNCESTREAM SOURCE_DIR
+# domain (never an address we were refused for), hygiene events never follow greylisting that succeeded
+# or refusals of us, outputs are byte-identical for --threads 1 and 2, and every record is accounted for.
+# (Hygiene events on multi-campaign input: tests/pipeline/decide_replay_test.cc.)
+# Usage: replay_samples_test.sh BOUNCESTREAM SOURCE_DIR
 set -euo pipefail
 bin=$1
 src=$2
@@ -44,9 +46,17 @@ check(reasons == sorted([
     f"dead letters: {reasons}")
 check(sum(i["dead_letters"] for i in summary["inputs"]) == len(dlq), "dlq.jsonl lines != summary dead letters")
 
+# The suppressions output carries suppressions ("type":"suppression") and hygiene events ("type":"hygiene":
+# reengage, verify, unsuppress), each with a deterministic id that no other record shares.
+records = [json.loads(l) for l in open(f"{work}/t1/suppressions.jsonl")]
+ids = [r["id"] for r in records]
+check(len(ids) == len(set(ids)), "two records share an id")
+check(all(r["type"] in ("suppression", "hygiene") for r in records), "unknown record type")
+sups = [r for r in records if r["type"] == "suppression"]
+hygiene = [r for r in records if r["type"] == "hygiene"]
+
 # Suppressions: exactly once per key; only the generator's invalid addresses (number % 97 == 13) and the
 # null-MX domain; never an address at the Spamhaus-listed domain or one that only saw refusals of us.
-sups = [json.loads(l) for l in open(f"{work}/t1/suppressions.jsonl")]
 keys = [s["key"] for s in sups]
 check(len(keys) == len(set(keys)), "a key was suppressed twice")
 check("@oldbrand.example" in keys, "no domain suppression for the null-MX domain")
@@ -63,6 +73,28 @@ for s in sups:
     check(s["scope"] == "address" and s["action"] == "suppress_address", f"bad scope/action for {k}")
     check(not k.endswith("@bigcorp.example") or n % 97 == 13, f"suppressed because of a blocklisting: {k}")
 check(len([k for k in keys if not k.startswith("@")]) >= 150, f"only {len(keys)} suppressions")
+
+# Hygiene events: complete, once per key and action, and never where the history says nothing is wrong:
+# greylisted corp.example addresses are accepted 7 minutes later (4xx then success: no action), addresses
+# refused because of us (rate limit, DMARC, Spamhaus) are not the recipients' fault, and the invalid
+# addresses and the null-MX domain are never delivered to, so nothing is unsuppressed.
+def number(k):
+    local = k.split("@")[0]
+    return int(local.split(".")[1]) if "." in local else -1
+seen = set()
+for h in hygiene:
+    k, a = h["key"], h["action"]
+    check(a in ("reengage", "verify", "unsuppress"), f"hygiene action {a} for {k}")
+    check(h["schema"] == 1 and h["evidence"] and h["rule"] and h.get("decision"), f"incomplete hygiene record {k}")
+    check((k, a) not in seen, f"hygiene {a} twice for {k}")
+    seen.add((k, a))
+    check(not k.endswith("@corp.example"), f"hygiene {a} for greylisted-then-delivered {k}")
+    check(h["category"] not in ("rate_limited", "dmarc_failure", "ip_blocklisted"), f"hygiene {a} from a refusal of us: {k}")
+    if a == "unsuppress":
+        check(k in keys, f"unsuppress of {k}, which was never suppressed")
+        check(k != "@oldbrand.example" and number(k) % 97 != 13, f"unsuppressed an invalid key {k}")
+    else:
+        check(len(h["evidence"]) >= 2, f"{a} for {k} without the records that led to it")
 
 # Alerts: exactly the injected incidents, each firing once and resolving once, nothing else.
 alerts = [json.loads(l) for l in open(f"{work}/t1/alerts.jsonl")]
@@ -95,5 +127,5 @@ if dm:
 if fail:
     print("FAIL:\n  " + "\n  ".join(fail[:30]))
     sys.exit(1)
-print(f"ok: {len(sups)} suppressions, {len(alerts)} alert records, {len(dlq)} dead letters")
+print(f"ok: {len(sups)} suppressions, {len(hygiene)} hygiene events, {len(alerts)} alert records, {len(dlq)} dead letters")
 PY

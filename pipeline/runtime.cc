@@ -75,7 +75,14 @@ struct WorkItem {
   std::atomic<bool> failed{false};
   // Set by the decide thread before `decided`.
   std::vector<ChangelogEntry> changelog;
-  int64_t window_end = INT64_MIN;  // end of the latest alert window its events count in
+  // Where the item's alert windows end, as steps of the running maximum over its records in offset
+  // order: records before steps[i].offset count only in windows ending by steps[i-1].window_end. The
+  // commit point may stop inside an item, just before the first record of a window still open.
+  struct WindowStep {
+    int64_t offset;
+    int64_t window_end;
+  };
+  std::vector<WindowStep> steps;
   int64_t decided_at_ms = 0;
   // Consuming thread only.
   bool changelog_produced = false;
@@ -240,7 +247,7 @@ class Runtime::Impl : public KafkaConsumer::Listener, public Sink {
   void PushControl(std::unique_ptr<WorkItem> item);
   absl::Status ServiceAcks();
   absl::Status ProduceChangelog(WorkItem& item, Slot& slot);
-  bool WindowsClosed(const WorkItem& item) const;
+  int64_t ClosedThrough(const WorkItem& item) const;
   absl::Status StoreOffsets(bool sync, const std::vector<int>* only);
   absl::Status CommitTransaction();
   void Backpressure();
@@ -575,9 +582,15 @@ void Runtime::Impl::RunItem(WorkItem& item) {
       }
       const AlertPolicy& p = config_.alerts;
       const int64_t advance = p.advance_ms > 0 ? p.advance_ms : p.window_ms;
-      int64_t max_time = INT64_MIN;
-      for (const ClassifiedEvent& ce : item.result.events) max_time = std::max(max_time, ce.event.event_time_ms);
-      if (max_time != INT64_MIN) item.window_end = FloorDiv(max_time, advance) * advance + p.window_ms;
+      int64_t max_end = INT64_MIN;
+      for (const ClassifiedEvent& ce : item.result.events) {
+        // Events are in record order; the latest window holding an event ends here.
+        int64_t end = FloorDiv(ce.event.event_time_ms, advance) * advance + p.window_ms;
+        if (end > max_end) {
+          max_end = end;
+          item.steps.push_back({ce.event.position.offset, end});
+        }
+      }
       // The bytes are no longer needed; only the bookkeeping stays until the offsets are committed.
       item.chunk = Chunk();
       item.result = ChunkResult();
@@ -779,15 +792,17 @@ absl::Status Runtime::Impl::Fatal() const {
   return absl::InternalError(fatal_message_);
 }
 
-bool Runtime::Impl::WindowsClosed(const WorkItem& item) const {
-  if (item.window_end == INT64_MIN) return true;
-  int64_t wm = watermark_.load(std::memory_order_acquire);
-  if (wm != INT64_MAX && wm < item.window_end + config_.alerts.grace_ms) {
-    // Held back so a restart re-reads the records of windows that have not closed yet; bounded so a
-    // stalled watermark (a quiet partition, a far-future timestamp) cannot stop commits for ever.
-    return NowMs() - item.decided_at_ms > max_hold_ms_;
+// The first offset of `item` whose alert windows are not all closed (item.last_offset + 1 when every
+// one is): the commit point of its partition cannot pass it, so a restart re-reads the records of windows
+// that were still open. Bounded in wall time, so a stalled watermark (a quiet partition, a far-future
+// timestamp) cannot stop commits for ever.
+int64_t Runtime::Impl::ClosedThrough(const WorkItem& item) const {
+  const int64_t wm = watermark_.load(std::memory_order_acquire);
+  if (wm == INT64_MAX || NowMs() - item.decided_at_ms > max_hold_ms_) return item.last_offset + 1;
+  for (const WorkItem::WindowStep& step : item.steps) {
+    if (wm < step.window_end + config_.alerts.grace_ms) return step.offset;
   }
-  return true;
+  return item.last_offset + 1;
 }
 
 absl::Status Runtime::Impl::ProduceChangelog(WorkItem& item, Slot& slot) {
@@ -836,7 +851,11 @@ absl::Status Runtime::Impl::ServiceAcks() {
       if (!item.decided.load(std::memory_order_acquire)) break;
       if (!options_.backfill) {
         if (!item.changelog_produced || item.pending.load(std::memory_order_acquire) > 0) break;
-        if (!WindowsClosed(item)) break;
+        const int64_t closed = ClosedThrough(item);
+        if (closed <= item.last_offset) {
+          if (closed > item.first_offset) s.next_offset = std::max(s.next_offset, closed);
+          break;
+        }
       }
       s.next_offset = item.last_offset + 1;
       s.in_flight.pop_front();

@@ -9,8 +9,10 @@ OUTPUTS_PY="${LIB_DIR}/kafka_outputs.py"
 PY="$(command -v python3 || echo /usr/bin/python3)"
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/bs-kafka-test.XXXXXX")"
 SERVICE_PIDS=()
-# Far after the samples (2026-11-02 08:00–14:00 UTC): a record at this time closes every sample window.
+# Far after the samples (2026-11-02 08:00–14:00 UTC): sentinel A closes every sample window; sentinel B,
+# a day later, closes A's windows, as the end of input does in replay (B's own windows stay open).
 SENTINEL_MS=1793750400000  # 2026-11-04T00:00:00Z
+SENTINEL_B_MS=1793836800000  # 2026-11-05T00:00:00Z
 # Records in the bundled samples (the replay summary's per-input counts).
 SAMPLE_RECORDS=55714
 
@@ -64,6 +66,8 @@ prepare_samples() {
   for i in 0 1 2 3; do
     "${PY}" "${OUTPUTS_PY}" sentinel kumomta "${SENTINEL_MS}" "${i}" >>"${WORK}/sentinel.jsonl"
     "${PY}" "${OUTPUTS_PY}" sentinel postfix "${SENTINEL_MS}" "${i}" >>"${WORK}/sentinel.log"
+    "${PY}" "${OUTPUTS_PY}" sentinel kumomta "${SENTINEL_B_MS}" "${i}" >>"${WORK}/sentinel_b.jsonl"
+    "${PY}" "${OUTPUTS_PY}" sentinel postfix "${SENTINEL_B_MS}" "${i}" >>"${WORK}/sentinel_b.log"
   done
 }
 
@@ -77,18 +81,21 @@ produce_samples() {
     -l "${WORK}/postfix.keyed" || fail "producing postfix samples"
 }
 
-# produce_sentinels PREFIX: one far-future delivered record into every partition of both input topics.
+# produce_sentinels PREFIX: sentinels A, then B, into every partition of both input topics (16 records).
 produce_sentinels() {
-  local prefix="$1" p
-  for p in 0 1 2 3; do
-    sed -n "$((p + 1))p" "${WORK}/sentinel.jsonl" |
-      timeout 30 kcat -P -b "${BOOTSTRAP}" -t "${prefix}-kumomta" -p "${p}" -X request.required.acks=all ||
-      fail "producing a sentinel"
-    sed -n "$((p + 1))p" "${WORK}/sentinel.log" |
-      timeout 30 kcat -P -b "${BOOTSTRAP}" -t "${prefix}-postfix" -p "${p}" -X request.required.acks=all ||
-      fail "producing a sentinel"
+  local prefix="$1" p suffix
+  for suffix in "" _b; do
+    for p in 0 1 2 3; do
+      sed -n "$((p + 1))p" "${WORK}/sentinel${suffix}.jsonl" |
+        timeout 30 kcat -P -b "${BOOTSTRAP}" -t "${prefix}-kumomta" -p "${p}" -X request.required.acks=all ||
+        fail "producing a sentinel"
+      sed -n "$((p + 1))p" "${WORK}/sentinel${suffix}.log" |
+        timeout 30 kcat -P -b "${BOOTSTRAP}" -t "${prefix}-postfix" -p "${p}" -X request.required.acks=all ||
+        fail "producing a sentinel"
+    done
   done
 }
+SENTINELS=16
 
 # write_config FILE GROUP PREFIX [TOML lines...]: a service config reading PREFIX-kumomta/-postfix and
 # writing PREFIX-alerts/-suppressions/-dlq/-changelog (created by the service). Extra lines are appended
@@ -113,7 +120,7 @@ write_config() {
     echo "\"${prefix}-kumomta\" = \"kumomta\""
     echo "\"${prefix}-postfix\" = \"postfix\""
     echo "[processing]"
-    echo "idle_partition_seconds = 1"
+    echo "idle_partition_seconds = 600"  # bursts of old records: only empty partitions park
     echo "commit_interval_ms = 200"
     echo "[metrics]"
     echo "listen = \"127.0.0.1:0\""
@@ -171,7 +178,8 @@ consume() {
     fail "consuming ${topic}"
 }
 
-# The reference: `bouncestream replay` of the same samples and sentinels (formats detected per file).
+# The reference: `bouncestream replay` of the same samples and sentinel A (formats detected per file): its
+# end of input closes what sentinel B closes in the service.
 replay_reference() {
   local out="$1"
   "${BIN}" replay --quiet --out "${out}" "${SRC}/tools/samples/kumomta.jsonl.zst" "${SRC}/tools/samples/postfix.log.zst" \

@@ -124,11 +124,22 @@ AlertAggregator::AlertAggregator(AlertPolicy policy, int partitions)
 
 AlertAggregator::~AlertAggregator() = default;
 
-int64_t AlertAggregator::ComputeWatermark() const {
+bool AlertAggregator::Holds(size_t p) const {
+  return !finished_[p] && started_[p] && !(p < parked_.size() && parked_[p]);
+}
+
+// The newest event time over the partitions that hold the watermark. Idleness is relative to it: a parked
+// or finished partition far ahead must not make every active one look idle.
+int64_t AlertAggregator::Newest() const {
   int64_t newest = INT64_MIN;
   for (size_t p = 0; p < max_time_.size(); ++p) {
-    if (!finished_[p] && started_[p]) newest = std::max(newest, max_time_[p]);
+    if (Holds(p)) newest = std::max(newest, max_time_[p]);
   }
+  return newest;
+}
+
+int64_t AlertAggregator::ComputeWatermark() const {
+  const int64_t newest = Newest();
   int64_t wm = INT64_MAX;
   bool any_parked = false;
   for (size_t p = 0; p < max_time_.size(); ++p) {
@@ -150,12 +161,8 @@ int64_t AlertAggregator::watermark() const { return std::max(watermark_, Compute
 
 bool AlertAggregator::idle(int partition) const {
   if (partition < 0 || static_cast<size_t>(partition) >= max_time_.size()) return false;
-  if (finished_[partition] || !started_[partition] || policy_.idle_timeout_ms <= 0) return false;
-  int64_t newest = INT64_MIN;
-  for (size_t p = 0; p < max_time_.size(); ++p) {
-    if (!finished_[p] && started_[p]) newest = std::max(newest, max_time_[p]);
-  }
-  return newest - max_time_[partition] > policy_.idle_timeout_ms;
+  if (!Holds(static_cast<size_t>(partition)) || policy_.idle_timeout_ms <= 0) return false;
+  return Newest() - max_time_[partition] > policy_.idle_timeout_ms;
 }
 
 uint64_t AlertAggregator::late_events(int partition) const {

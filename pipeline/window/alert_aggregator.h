@@ -14,9 +14,10 @@
 //
 // Time: only event time, passed in with each event. Each input partition (file, Kafka partition) has a
 // watermark = its max event time − out_of_orderness_ms. The task watermark (monotonic) is the minimum over
-// partitions that are not finished and not idle; a partition that has not sent an event yet holds it
-// back (replay knows every input exists). A started partition is idle while its max event time lags the
-// max over unfinished partitions by more than idle_timeout_ms; it counts again once it catches up. A
+// partitions that are not finished, not parked (Kafka runtime) and not idle; a partition that has not sent
+// an event yet holds it back (replay knows every input exists). A started partition is idle while its max
+// event time lags the max over the partitions that take part by more than idle_timeout_ms; it counts
+// again once it catches up. A
 // window closes when the watermark reaches end + grace_ms. An event whose every window has closed is late:
 // counted (per partition), optionally copied to a side output, never silently dropped; an event some of
 // whose windows are still open counts in those.
@@ -185,6 +186,9 @@ class AlertAggregator {
   Cell& CellFor(Pane& pane, uint32_t key);
   void Count(Pane& pane, uint32_t key, int slot, const ClassifiedEvent& ce, bool hard);
   void AddEvidence(Pane& pane, KindCell& kc, const ClassifiedEvent& ce);
+  // Started, not finished, not parked: the partition takes part in the watermark.
+  bool Holds(size_t partition) const;
+  int64_t Newest() const;
   int64_t ComputeWatermark() const;
   void CloseThrough(int64_t wm, std::vector<AlertRecord>& out);
   void CloseWindow(int64_t start, std::vector<AlertRecord>& out);

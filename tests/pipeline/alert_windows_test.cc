@@ -217,6 +217,23 @@ TEST(WatermarkTest, IdlePartitionStopsHoldingTheWatermarkAndRejoins) {
   EXPECT_EQ(a.watermark(), kT0 + 39 * kMin - p.out_of_orderness_ms);
 }
 
+TEST(WatermarkTest, AParkedPartitionAheadDoesNotMakeTheActiveOnesIdle) {
+  // Kafka runtime: partition 0 read everything up to a day ahead and is parked (caught up, quiet);
+  // partition 1 is still working through the day. Idleness is relative to the partitions that take part.
+  AlertPolicy p;
+  AlertAggregator a(p, 2);
+  std::vector<AlertRecord> out;
+  a.Add(0, Make(Ok(kT0 + 24 * 60 * kMin)));
+  a.ParkPartition(0, true);
+  for (int m = 0; m < 30; ++m) a.Add(1, Make(Ok(kT0 + m * kMin)));
+  a.Drain(out);
+  EXPECT_FALSE(a.idle(1));
+  EXPECT_EQ(a.watermark(), kT0 + 29 * kMin - p.out_of_orderness_ms) << "partition 1 decides, not stuck";
+  a.ParkPartition(0, false);
+  a.Drain(out);
+  EXPECT_TRUE(a.idle(1)) << "unparked, partition 0 is the newest again and partition 1 lags a day";
+}
+
 TEST(WatermarkTest, WithoutIdlenessAQuietPartitionStallsWindows) {
   AlertPolicy p;
   p.idle_timeout_ms = 0;

@@ -17,10 +17,10 @@
 // partitions that are not finished, not parked (Kafka runtime) and not idle; a partition that has not sent
 // an event yet holds it back (replay knows every input exists). A started partition is idle while its max
 // event time lags the max over the partitions that take part by more than idle_timeout_ms; it counts
-// again once it catches up. A
-// window closes when the watermark reaches end + grace_ms. An event whose every window has closed is late:
-// counted (per partition), optionally copied to a side output, never silently dropped; an event some of
-// whose windows are still open counts in those.
+// again once it catches up. A window closes when the watermark reaches end + grace_ms. An event whose
+// every window has closed is late: counted (per partition), optionally copied to a side output, never
+// silently dropped; an event some of whose windows are still open counts in those. Keys without attempts
+// for key_ttl_ms start over and are dropped from memory.
 //
 // Deterministic for a given sequence of Add/Drain calls, and independent of how events of one window are
 // interleaved across partitions: windows close in time order, keys in a fixed order (an unseeded 64-bit

@@ -110,6 +110,7 @@ void PrintSummary(const PipelineStats& st, const std::string& out_dir, std::stri
     }
   }
   if (!sup) std::printf("  none");
+  std::printf("\n  hygiene events (reengage, verify, unsuppress): %s", Thousands(st.hygiene_events).c_str());
   std::printf("\n  alerts:");
   uint64_t alerts = 0;
   for (int k = 0; k < kAlertKindCount; ++k) {
@@ -180,6 +181,8 @@ void EncodeSummary(const PipelineStats& st, std::string_view ruleset_version, st
   for (const auto& k : st.alerts) alerts += k[0] + k[1] + k[2];
   w.Key("suppressions");
   w.Uint(sup);
+  w.Key("hygiene_events");
+  w.Uint(st.hygiene_events);
   w.Key("alerts");
   w.Uint(alerts);
   w.Key("late_events");

@@ -33,11 +33,16 @@ bs_stats() {
     printf "%.6g %.6g %.6g\n", m, v[1], v[NR] }'
 }
 
-# bs_fmt FORMAT "median min max": "median (min–max)" with each number printed by printf FORMAT.
+# bs_fmt FORMAT "median min max": "median (min–max)" with each number printed by printf FORMAT, or as an
+# integer with thousands separators when FORMAT is ",".
 bs_fmt() {
   local fmt=$1 m lo hi
   read -r m lo hi <<<"$2"
-  printf "$fmt ($fmt–$fmt)" "$m" "$lo" "$hi"
+  if [ "$fmt" = , ]; then
+    echo "$(bs_commas "$m") ($(bs_commas "$lo")–$(bs_commas "$hi"))"
+  else
+    printf "$fmt ($fmt–$fmt)" "$m" "$lo" "$hi"
+  fi
 }
 
 # bs_commas N: 1234567 → 1,234,567 (integers).

@@ -1,6 +1,10 @@
 #include "pipeline/state/suppression_decider.h"
 
+#include <string>
+#include <vector>
+
 #include "gtest/gtest.h"
+#include "pipeline/sink/encoders.h"
 
 namespace bs {
 namespace {
@@ -86,6 +90,69 @@ TEST(SuppressionDeciderTest, DeferralsAndLocalFailuresNeverSuppress) {
   EXPECT_FALSE(d.Decide(local, r));
   // An out-of-band DSN is a permanent answer from the recipient's side.
   EXPECT_TRUE(d.Decide(Event(Outcome::kOutOfBand, Category::kUserUnknown, Action::kSuppressAddress, Scope::kAddress), r));
+}
+
+// The first rule also holds for the decisions that need history: refusals of us never build a streak,
+// however often they repeat, in however many campaigns.
+TEST(SuppressionDeciderTest, HistoryDecisionsNeverComeFromRefusalsOfUs) {
+  SuppressionDecider d("v1");
+  std::vector<SuppressionRecord> out;
+  const Category sender_side[] = {Category::kRateLimited, Category::kDmarcFailure, Category::kIpBlocklisted,
+                                  Category::kReputation,  Category::kSpamContent,  Category::kMessageTooLarge,
+                                  Category::kSenderConfig, Category::kTlsFailure,  Category::kPolicy};
+  const std::string campaigns[] = {"a", "b", "c", "d", "e", "f"};
+  for (int c = 0; c < 6; ++c) {
+    for (Category cat : sender_side) {
+      for (Outcome o : {Outcome::kDeferred, Outcome::kBounced}) {
+        auto ce = Event(o, cat, Action::kRetry, Scope::kSendingIp, "victim@example.com");
+        ce.event.event_time_ms = 1000 + c * 86400000LL;
+        ce.event.campaign = campaigns[c];
+        ce.event.reply = {552, {5, 3, 4}, "552 5.3.4 Message size exceeds fixed limit"};
+        d.Decide(ce, out);
+        // A mailbox-full reply whose rule blames our sending (a misconfigured rule) does not count either.
+        auto full = Event(o, Category::kMailboxFull, Action::kRetryOnce, Scope::kSendingIp, "victim@example.com");
+        full.event.event_time_ms = ce.event.event_time_ms + 1;
+        full.event.campaign = campaigns[c];
+        d.Decide(full, out);
+      }
+    }
+  }
+  EXPECT_TRUE(out.empty()) << out.size() << " records, first " << out.front().key << " " << out.front().decision;
+  EXPECT_EQ(d.store().addresses(), 0u) << "refusals of us never create recipient state";
+}
+
+// Failures the MTA wrote itself (not the remote side) do not build a streak.
+TEST(SuppressionDeciderTest, LocallyGeneratedFailuresDoNotCount) {
+  SuppressionDecider d("v1");
+  std::vector<SuppressionRecord> out;
+  for (int c = 0; c < 6; ++c) {
+    auto ce = Event(Outcome::kBounced, Category::kMailboxFull, Action::kRetryOnce, Scope::kAddress);
+    ce.event.locally_generated = true;
+    ce.event.event_time_ms = 1000 + c * 86400000LL;
+    d.Decide(ce, out);
+  }
+  EXPECT_TRUE(out.empty());
+  EXPECT_EQ(d.store().addresses(), 0u);
+}
+
+// One event can decide more than one thing (here: re-engage and verify at once); the vector form gets both.
+TEST(SuppressionDeciderTest, OneEventCanDecideSeveralRecords) {
+  SuppressionDecider d("v1");
+  std::vector<SuppressionRecord> out;
+  const std::string campaigns[] = {"a", "b", "c"};
+  size_t last = 0;
+  for (int i = 0; i < 5; ++i) {
+    auto ce = Event(Outcome::kDeferred, Category::kMailboxUnavailable, Action::kRetry, Scope::kAddress);
+    ce.event.event_time_ms = 1000 + i * 3600000LL;
+    ce.event.campaign = campaigns[i < 2 ? 0 : i - 2];
+    ce.event.position.offset = 100 + i;
+    last = d.Decide(ce, out);
+  }
+  ASSERT_EQ(last, 2u);
+  ASSERT_EQ(out.size(), 2u);
+  EXPECT_EQ(out[0].action, Action::kReengage);
+  EXPECT_EQ(out[1].action, Action::kVerify);
+  EXPECT_NE(SuppressionId(out[0]), SuppressionId(out[1]));
 }
 
 }  // namespace

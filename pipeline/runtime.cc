@@ -67,6 +67,7 @@ struct WorkItem {
   int64_t last_offset = -1;
   size_t bytes = 0;
   std::vector<ChangelogEntry> restore;  // kAssign: the partition's state, read from the changelog
+  bool warmup = false;  // kData read again only to rebuild the sender join: decides and writes nothing
 
   // Written by the worker / decide thread, read by the consuming thread (release/acquire pairs).
   std::atomic<bool> parsed{false};
@@ -198,6 +199,35 @@ struct Slot {
   bool done = false;
 };
 
+// Appends one message to an item's chunk: the bytes, a newline (not part of the record; it keeps line
+// parsers' padding rule simple) and the padding every parser may read past the end.
+void AppendRecord(WorkItem& w, std::string_view payload, int64_t offset) {
+  Chunk& c = w.chunk;
+  const size_t need = c.size + payload.size() + 1 + kRecordPadding;
+  if (need > c.capacity) {
+    size_t cap = std::max<size_t>(need, std::max<size_t>(c.capacity * 2, 64 * 1024));
+    std::unique_ptr<char[]> grown(new char[cap]);
+    if (c.size) std::memcpy(grown.get(), c.buffer.get(), c.size);
+    c.buffer = std::move(grown);
+    c.capacity = cap;
+  }
+  RecordSpan span;
+  span.begin = c.size;
+  std::memcpy(c.buffer.get() + c.size, payload.data(), payload.size());
+  c.size += payload.size();
+  span.end = c.size;
+  span.line = offset;
+  c.records.push_back(span);
+  c.buffer[c.size++] = '\n';
+  std::memset(c.buffer.get() + c.size, 0, kRecordPadding);
+  if (w.first_offset < 0) w.first_offset = offset;
+  w.last_offset = offset;
+  w.bytes += payload.size();
+}
+
+// Formats whose records are joined to earlier ones (the sender logged on its own line).
+bool NeedsJoin(Format f) { return f == Format::kPostfix || f == Format::kExim || f == Format::kAuto; }
+
 }  // namespace
 
 class Runtime::Impl : public KafkaConsumer::Listener, public Sink {
@@ -255,6 +285,7 @@ class Runtime::Impl : public KafkaConsumer::Listener, public Sink {
   void MaybeReload();
   absl::Status WaitUntil(const std::function<bool()>& done, int timeout_ms, std::string_view what);
   absl::StatusOr<std::vector<ChangelogEntry>> ReadChangelog(const Slot& slot);
+  absl::Status WarmUpJoin(Slot& slot);
   absl::Status Fatal() const;
   absl::Status GracefulStop();
 
@@ -290,9 +321,11 @@ class Runtime::Impl : public KafkaConsumer::Listener, public Sink {
   std::unique_ptr<DecideStage> decide_;
   WorkItem* current_ = nullptr;  // decide thread: the item whose outputs are being written
   std::vector<bool> had_events_;  // decide thread: per slot, an attempt event since assignment
+  std::vector<size_t> state_addresses_;  // decide thread: per slot, addresses in its state
   std::atomic<int64_t> watermark_{INT64_MIN};
   mutable std::mutex stats_mu_;
   PipelineStats stats_snapshot_;
+  size_t state_addresses_total_ = 0;  // under stats_mu_
   int64_t stats_published_ms_ = 0;
 
   // Consuming thread.
@@ -301,6 +334,7 @@ class Runtime::Impl : public KafkaConsumer::Listener, public Sink {
   int64_t batch_started_ms_ = 0;
   int64_t last_commit_ms_ = 0;
   int64_t last_watch_ms_ = 0;
+  int64_t last_lag_ms_ = 0;
   std::string rules_signature_;
   bool paused_all_ = false;
   int64_t max_hold_ms_ = 0;
@@ -316,6 +350,8 @@ class Runtime::Impl : public KafkaConsumer::Listener, public Sink {
   std::atomic<uint64_t> messages_in_{0};
   std::atomic<uint64_t> rebalances_{0};
   std::atomic<uint64_t> outputs_acked_{0};
+  std::atomic<uint64_t> transactions_{0};
+  std::atomic<uint64_t> acked_at_txn_start_{0};
   std::atomic<uint64_t> reloads_ok_{0};
   std::atomic<uint64_t> reloads_failed_{0};
   std::atomic<bool> last_reload_ok_{true};
@@ -458,6 +494,9 @@ absl::Status Runtime::Impl::Connect() {
   KafkaConsumer::Options ro;
   ro.brokers = config_.kafka.brokers;
   ro.properties = consumer_props;
+  // The end of a changelog partition is known only from an empty fetch answer: do not let the broker
+  // hold that answer back for the default 500 ms.
+  ro.properties["fetch.wait.max.ms"] = "10";
   ro.auto_commit = false;
   ro.partition_eof = true;
   ro.read_committed = true;
@@ -484,6 +523,7 @@ void Runtime::Impl::StartThreads() {
   Sink& sink = options_.backfill ? *options_.backfill_sink : static_cast<Sink&>(*this);
   decide_ = std::make_unique<DecideStage>(dopts, sink, stats_);
   had_events_.assign(slots_.size(), false);
+  state_addresses_.assign(slots_.size(), 0);
   // Until a partition is assigned it must not hold the alert watermark back (nor end the input: a
   // backfill finishes the partitions it does not read in SetUpBackfill).
   for (const auto& s : slots_) decide_->ParkPartition(s->index, true).IgnoreError();
@@ -569,7 +609,14 @@ void Runtime::Impl::RunItem(WorkItem& item) {
   switch (item.type) {
     case WorkItem::Type::kData: {
       if (item.failed.load()) break;
+      if (item.warmup) {
+        decide_->WarmUp(item.result);
+        item.chunk = Chunk();
+        item.result = ChunkResult();
+        break;
+      }
       s = decide_->Consume(item.slot, item.result);
+      state_addresses_[static_cast<size_t>(item.slot)] = decide_->decider(item.slot).store().addresses();
       for (const ClassifiedEvent& ce : item.result.events) {
         if (ce.event.outcome != Outcome::kEnvelope && !ce.event.locally_generated) {
           had_events_[static_cast<size_t>(item.slot)] = true;
@@ -616,6 +663,7 @@ void Runtime::Impl::RunItem(WorkItem& item) {
       break;
     }
     case WorkItem::Type::kRevoke:
+      state_addresses_[static_cast<size_t>(item.slot)] = 0;
       if (options_.backfill) {
         s = decide_->FinishPartition(item.slot);
       } else {
@@ -660,11 +708,14 @@ void Runtime::Impl::RunItem(WorkItem& item) {
 
 void Runtime::Impl::PublishStats(bool force) {
   int64_t now = NowMs();
-  if (!force && now - stats_published_ms_ < 200) return;
+  if (!force && now - stats_published_ms_ < 50) return;
   stats_published_ms_ = now;
   stats_.late_events = decide_->late_events();
+  size_t addresses = 0;
+  for (size_t n : state_addresses_) addresses += n;
   std::lock_guard<std::mutex> l(stats_mu_);
   stats_snapshot_ = stats_;
+  state_addresses_total_ = addresses;
 }
 
 absl::Status Runtime::Impl::Write(OutputKind kind, std::string_view key, std::string_view json) {
@@ -730,28 +781,7 @@ void Runtime::Impl::OnMessage(const KafkaMessage& m) {
     w.partition = s.tp.partition;
     w.first_offset = m.offset;
   }
-  WorkItem& w = *s.building;
-  Chunk& c = w.chunk;
-  const size_t need = c.size + m.payload.size() + 1 + kRecordPadding;
-  if (need > c.capacity) {
-    size_t cap = std::max<size_t>(need, std::max<size_t>(c.capacity * 2, 64 * 1024));
-    std::unique_ptr<char[]> grown(new char[cap]);
-    if (c.size) std::memcpy(grown.get(), c.buffer.get(), c.size);
-    c.buffer = std::move(grown);
-    c.capacity = cap;
-  }
-  RecordSpan span;
-  span.begin = c.size;
-  std::memcpy(c.buffer.get() + c.size, m.payload.data(), m.payload.size());
-  c.size += m.payload.size();
-  span.end = c.size;
-  span.line = m.offset;
-  c.records.push_back(span);
-  // A newline between records keeps the padding rule simple for line parsers; it is not part of a record.
-  c.buffer[c.size++] = '\n';
-  std::memset(c.buffer.get() + c.size, 0, kRecordPadding);
-  w.last_offset = m.offset;
-  w.bytes += m.payload.size();
+  AppendRecord(*s.building, m.payload, m.offset);
   in_flight_bytes_ += static_cast<int64_t>(m.payload.size());
   if (buffered_messages_++ == 0) batch_started_ms_ = NowMs();
   if (options_.backfill && s.stop_offset >= 0 && m.offset + 1 >= s.stop_offset) s.done = true;
@@ -865,7 +895,8 @@ absl::Status Runtime::Impl::ServiceAcks() {
     WorkItem& c = *control_items_.front();
     if (!c.decided.load(std::memory_order_acquire)) break;
     if (c.type == WorkItem::Type::kBarrier) break;  // released by CommitTransaction
-    if (!options_.backfill && !eos() && c.pending.load(std::memory_order_acquire) > 0) break;
+    // Delivery reports of its outputs (alerts written when a partition parks, say) still point at it.
+    if (c.pending.load(std::memory_order_acquire) > 0) break;
     control_items_.pop_front();
   }
   return absl::OkStatus();
@@ -910,14 +941,22 @@ absl::Status Runtime::Impl::CommitTransaction() {
     }
   }
   RETURN_IF_ERROR(Fatal());
-  for (auto& sp : slots_) {
-    Slot& s = *sp;
-    while (!s.in_flight.empty() && s.in_flight.front()->decided.load(std::memory_order_acquire)) {
-      if (!s.in_flight.front()->bytes_released) in_flight_bytes_ -= static_cast<int64_t>(s.in_flight.front()->bytes);
-      s.next_offset = s.in_flight.front()->last_offset + 1;
-      s.in_flight.pop_front();
+  // The decided prefix of each partition goes into this transaction. Its items stay until the commit
+  // has succeeded: their delivery reports (served during the commit) still point at them.
+  std::vector<size_t> decided(slots_.size(), 0);
+  for (size_t i = 0; i < slots_.size(); ++i) {
+    Slot& s = *slots_[i];
+    int64_t next = s.next_offset;
+    for (auto& item : s.in_flight) {
+      if (!item->decided.load(std::memory_order_acquire)) break;
+      if (!item->bytes_released) {
+        item->bytes_released = true;
+        in_flight_bytes_ -= static_cast<int64_t>(item->bytes);
+      }
+      next = item->last_offset + 1;
+      ++decided[i];
     }
-    if (s.next_offset >= 0 && s.next_offset != s.stored) offsets.push_back({s.tp.topic, s.tp.partition, s.next_offset});
+    if (next >= 0 && next != s.stored) offsets.push_back({s.tp.topic, s.tp.partition, next});
   }
   absl::Status st = producer_->SendOffsetsToTransaction(offsets, *consumer_, kTxnTimeoutMs);
   if (st.ok()) st = producer_->CommitTransaction(kTxnTimeoutMs);
@@ -929,15 +968,25 @@ absl::Status Runtime::Impl::CommitTransaction() {
                                             "transaction): ",
                                             st.message()));
   }
-  for (const TopicPartition& tp : offsets) slots_[static_cast<size_t>(slot_of_[{tp.topic, tp.partition}])]->stored = tp.offset;
+  for (size_t i = 0; i < slots_.size(); ++i) {
+    Slot& s = *slots_[i];
+    for (size_t k = 0; k < decided[i]; ++k) {
+      s.next_offset = s.in_flight.front()->last_offset + 1;
+      s.in_flight.pop_front();
+    }
+    s.stored = s.next_offset;
+  }
   RETURN_IF_ERROR(producer_->BeginTransaction());
+  transactions_.fetch_add(1);
+  acked_at_txn_start_.store(outputs_acked_.load());
   {
     std::lock_guard<std::mutex> l(barrier_mu_);
     barrier_released_ = true;
   }
   barrier_cv_.notify_all();
-  // The barrier item can go once the decide thread has left it.
-  while (!control_items_.empty() && control_items_.front()->decided.load(std::memory_order_acquire)) {
+  // The barrier item (and control items before it) can go once the decide thread has left them.
+  while (!control_items_.empty() && control_items_.front()->decided.load(std::memory_order_acquire) &&
+         control_items_.front()->pending.load(std::memory_order_acquire) == 0) {
     control_items_.pop_front();
   }
   return absl::OkStatus();
@@ -1072,6 +1121,8 @@ absl::StatusOr<std::vector<ChangelogEntry>> Runtime::Impl::ReadChangelog(const S
     std::vector<TopicPartition> ends;
     int64_t last = -1;
     ASSIGN_OR_RETURN(int n, restorer_->Poll(100, 10000, [&](const KafkaMessage& m) {
+      // The restore consumer is reused: anything of an earlier assignment still queued is not ours.
+      if (m.partition != part || m.topic != config_.topics.changelog) return;
       last = m.offset;
       if (!StartsWith(m.key, prefix)) return;
       ChangelogEntry e;
@@ -1081,10 +1132,70 @@ absl::StatusOr<std::vector<ChangelogEntry>> Runtime::Impl::ReadChangelog(const S
       out.push_back(std::move(e));
     }, &ends));
     (void)n;
-    if (!ends.empty() || last + 1 >= high) eof = true;
+    for (const TopicPartition& e : ends) {
+      if (e.topic == config_.topics.changelog && e.partition == part && e.offset >= high) eof = true;
+    }
+    if (last + 1 >= high) eof = true;
   }
   RETURN_IF_ERROR(restorer_->Assign({}));
   return out;
+}
+
+// Reads the records just before the partition's committed offset again and sends them through the
+// workers to the decide stage's sender join only (WorkItem::warmup), so outcome lines after the restart
+// still find the sender logged before it.
+absl::Status Runtime::Impl::WarmUpJoin(Slot& slot) {
+  ASSIGN_OR_RETURN(std::vector<TopicPartition> committed, consumer_->Committed({slot.tp}, kMetadataTimeoutMs));
+  const int64_t end = committed.empty() ? -1 : committed[0].offset;
+  if (end <= 0) return absl::OkStatus();  // nothing read before: nothing to rebuild
+  int64_t low = 0, high = 0;
+  RETURN_IF_ERROR(restorer_->Watermarks(slot.tp.topic, slot.tp.partition, low, high, kMetadataTimeoutMs));
+  const int64_t start = std::max(low, end - config_.state.join_warmup_records);
+  if (start >= end) return absl::OkStatus();
+  RETURN_IF_ERROR(restorer_->Assign({{slot.tp.topic, slot.tp.partition, start}}));
+  auto item = std::make_unique<WorkItem>();
+  item->slot = slot.index;
+  item->warmup = true;
+  item->topic = slot.tp.topic;
+  item->partition = slot.tp.partition;
+  bool done = false;
+  const int64_t deadline = NowMs() + config_.state.restore_timeout_seconds * 1000LL;
+  while (!done) {
+    if (NowMs() > deadline) return absl::DeadlineExceededError("reading the records before the committed offset");
+    std::vector<TopicPartition> ends;
+    ASSIGN_OR_RETURN(int n, restorer_->Poll(100, 10000, [&](const KafkaMessage& m) {
+      if (m.partition != slot.tp.partition || m.topic != slot.tp.topic) return;  // an earlier read's
+      if (m.offset >= end) {
+        done = true;
+        return;
+      }
+      if (m.offset < start) return;
+      AppendRecord(*item, m.payload, m.offset);
+      if (m.offset + 1 >= end) done = true;
+    }, &ends));
+    (void)n;
+    for (const TopicPartition& e : ends) {
+      if (e.topic == slot.tp.topic && e.partition == slot.tp.partition && e.offset >= end) done = true;
+    }
+  }
+  RETURN_IF_ERROR(restorer_->Assign({}));
+  if (item->chunk.records.empty()) return absl::OkStatus();
+  Format f = slot.format;
+  if (f == Format::kAuto) f = DetectFormat(item->chunk.record(0).substr(0, 64 * 1024));
+  if (!NeedsJoin(f) || f == Format::kAuto) return absl::OkStatus();
+  item->format = f;
+  const size_t records = item->chunk.records.size();
+  WorkItem* raw = item.get();
+  control_items_.push_back(std::move(item));
+  {
+    std::lock_guard<std::mutex> l(decide_mu_);
+    decide_queue_.push_back(raw);
+  }
+  decide_cv_.notify_one();
+  workers_[static_cast<size_t>(slot.index) % workers_.size()]->Submit(raw);
+  Log(1, absl::StrCat(slot.tp.ToString(), ": read ", records, " records before offset ", end,
+                      " again to rebuild the sender join"));
+  return absl::OkStatus();
 }
 
 void Runtime::Impl::OnAssign(std::vector<TopicPartition>& partitions) {
@@ -1112,6 +1223,10 @@ void Runtime::Impl::OnAssign(std::vector<TopicPartition>& partitions) {
     Log(1, absl::StrCat("assigned ", tp.ToString(), "; restored ", restored->size(), " state records"));
     item->restore = std::move(*restored);
     PushControl(std::move(item));
+    if (NeedsJoin(s.format) && config_.state.join_warmup_records > 0) {
+      absl::Status w = WarmUpJoin(s);
+      if (!w.ok()) Log(2, absl::StrCat("sender join of ", tp.ToString(), " not rebuilt: ", w.message()));
+    }
     s.assigned = true;
     s.paused = false;
     s.parked = false;  // StartPartition: it holds the watermark back until its first event or its end
@@ -1326,6 +1441,13 @@ absl::Status Runtime::Impl::Run() {
     }
     Backpressure();
     MaybeReload();
+    if (NowMs() - last_lag_ms_ >= 1000) {
+      last_lag_ms_ = NowMs();
+      std::vector<TopicPartition> lag = consumer_->Lag();
+      std::lock_guard<std::mutex> l(lag_mu_);
+      lag_.clear();
+      for (const TopicPartition& tp : lag) lag_[tp.ToString()] = tp.offset;
+    }
     if (options_.backfill) {
       bool all_done = true;
       for (auto& s : slots_) all_done = all_done && s->done;
@@ -1411,6 +1533,27 @@ std::string Runtime::Impl::MetricsText() const {
                   producer_ ? producer_->OutQueueLength() : 0, "\n");
   absl::StrAppend(&out, "# TYPE bouncestream_assigned_partitions gauge\nbouncestream_assigned_partitions ",
                   assigned_count_.load(), "\n");
+  {
+    std::lock_guard<std::mutex> l(stats_mu_);
+    absl::StrAppend(&out, "# TYPE bouncestream_state_addresses gauge\nbouncestream_state_addresses ",
+                    state_addresses_total_, "\n");
+  }
+  absl::StrAppend(&out, "# TYPE bouncestream_consumer_lag gauge\n");
+  {
+    std::lock_guard<std::mutex> l(lag_mu_);
+    for (const auto& [partition, lag] : lag_) {
+      absl::StrAppend(&out, "bouncestream_consumer_lag{partition=\"", partition, "\"} ", lag, "\n");
+    }
+  }
+  absl::StrAppend(&out, "# TYPE bouncestream_outputs_acknowledged_total counter\nbouncestream_outputs_acknowledged_total ",
+                  outputs_acked_.load(), "\n");
+  if (eos()) {
+    absl::StrAppend(&out, "# TYPE bouncestream_transactions_total counter\nbouncestream_transactions_total ",
+                    transactions_.load(), "\n");
+    // Records of the open transaction already in the brokers' logs (visible to read_uncommitted only).
+    absl::StrAppend(&out, "# TYPE bouncestream_transaction_open_outputs gauge\nbouncestream_transaction_open_outputs ",
+                    outputs_acked_.load() - acked_at_txn_start_.load(), "\n");
+  }
   return out;
 }
 

@@ -5,6 +5,7 @@
 #include <signal.h>
 
 #include <atomic>
+#include <chrono>
 #include <cstdio>
 #include <ctime>
 #include <memory>
@@ -102,6 +103,9 @@ int RunRun(const Args& args) {
 
   std::atomic<bool> finished{false};
   std::thread signal_thread([&] {
+    // timeout(1) and some supervisors signal the process and its group: the same stop may arrive twice
+    // at once. Only a second stop request a while after the first means "exit now".
+    std::chrono::steady_clock::time_point first_stop{};
     int stops = 0;
     while (true) {
       int sig = 0;
@@ -111,10 +115,13 @@ int RunRun(const Args& args) {
         log.Write(1, "SIGHUP: reloading rules");
         rt.RequestReload();
       } else if (sig == SIGTERM || sig == SIGINT) {
-        if (++stops > 1) {
+        const auto now = std::chrono::steady_clock::now();
+        if (stops > 0 && now - first_stop > std::chrono::seconds(2)) {
           log.Write(3, "second stop signal: exiting without finishing");
           std::_Exit(1);
         }
+        if (stops++ > 0) continue;
+        first_stop = now;
         log.Write(1, sig == SIGTERM ? "SIGTERM: stopping" : "SIGINT: stopping");
         rt.Stop();
       }

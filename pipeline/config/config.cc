@@ -203,6 +203,8 @@ const std::vector<Section>& Schema() {
            {"snapshot_dir", Type::kString, StringField([](Config& c) -> std::string& { return c.state.snapshot_dir; })},
            {"restore_timeout_seconds", Type::kInt,
             IntField<int>([](Config& c) -> int& { return c.state.restore_timeout_seconds; }, 1, 86400)},
+           {"join_warmup_records", Type::kInt,
+            IntField<int>([](Config& c) -> int& { return c.state.join_warmup_records; }, 0, 10000000)},
        },
        {}},
       {"metrics",
@@ -755,6 +757,7 @@ std::string DescribeConfig(const Config& c) {
   out += "\n[state]\n";
   kv("snapshot_dir", c.state.snapshot_dir);
   kn("restore_timeout_seconds", c.state.restore_timeout_seconds);
+  kn("join_warmup_records", c.state.join_warmup_records);
   out += "\n[metrics]\n";
   kv("listen", c.metrics.listen);
   out += "\n[log]\n";

@@ -89,6 +89,9 @@ struct RulesOptions {
 struct StateOptions {
   std::string snapshot_dir;  // empty = no local snapshots (the changelog alone restores state)
   int restore_timeout_seconds = 300;
+  // On assignment, the last this-many records before a Postfix/Exim partition's committed offset are read
+  // again to rebuild the sender join (queue id → from=), which is not in the changelog. 0 = off.
+  int join_warmup_records = 50000;
 };
 
 struct MetricsOptions {

@@ -6,6 +6,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
@@ -209,6 +210,7 @@ absl::Status KafkaConsumer::Subscribe(const std::vector<std::string>& topics, Li
 }
 
 absl::Status KafkaConsumer::Assign(const std::vector<TopicPartition>& partitions) {
+  end_offsets_.clear();
   List l = ToList(partitions);
   rd_kafka_resp_err_t err = rd_kafka_assign(rk_, l.get());
   if (err != RD_KAFKA_RESP_ERR_NO_ERROR) return absl::InternalError(absl::StrCat("assign: ", rd_kafka_err2str(err)));
@@ -219,6 +221,7 @@ void KafkaConsumer::OnRebalance(int err_code, void* partitions) {
   auto* parts = static_cast<rd_kafka_topic_partition_list_t*>(partitions);
   auto err = static_cast<rd_kafka_resp_err_t>(err_code);
   const bool cooperative = std::strcmp(rd_kafka_rebalance_protocol(rk_), "COOPERATIVE") == 0;
+  for (int i = 0; parts != nullptr && i < parts->cnt; ++i) end_offsets_.erase({parts->elems[i].topic, parts->elems[i].partition});
   if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
     std::vector<TopicPartition> tps = FromList(parts);
     if (listener_ != nullptr) listener_->OnAssign(tps);
@@ -279,7 +282,9 @@ absl::StatusOr<int> KafkaConsumer::Poll(int timeout_ms, int max_messages,
       continue;
     }
     if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
-      if (eof != nullptr) eof->push_back({m->rkt ? rd_kafka_topic_name(m->rkt) : "", m->partition, m->offset});
+      std::string topic = m->rkt ? rd_kafka_topic_name(m->rkt) : "";
+      end_offsets_[{topic, m->partition}] = m->offset;
+      if (eof != nullptr) eof->push_back({topic, m->partition, m->offset});
       continue;
     }
     char fatal[512];
@@ -382,6 +387,28 @@ std::vector<TopicPartition> KafkaConsumer::Assignment() {
   if (rd_kafka_assignment(rk_, &l) != RD_KAFKA_RESP_ERR_NO_ERROR) return {};
   List guard(l);
   return FromList(l);
+}
+
+std::vector<TopicPartition> KafkaConsumer::Lag() {
+  std::vector<TopicPartition> out;
+  rd_kafka_topic_partition_list_t* l = nullptr;
+  if (rd_kafka_assignment(rk_, &l) != RD_KAFKA_RESP_ERR_NO_ERROR) return out;
+  List guard(l);
+  rd_kafka_position(rk_, l);
+  for (int i = 0; i < l->cnt; ++i) {
+    int64_t low = -1, high = -1;
+    if (rd_kafka_get_watermark_offsets(rk_, l->elems[i].topic, l->elems[i].partition, &low, &high) !=
+            RD_KAFKA_RESP_ERR_NO_ERROR ||
+        high < 0) {
+      continue;
+    }
+    int64_t next = l->elems[i].offset;
+    auto end = end_offsets_.find({l->elems[i].topic, l->elems[i].partition});
+    if (end != end_offsets_.end()) next = std::max(next, end->second);
+    if (next < 0) continue;
+    out.push_back({l->elems[i].topic, l->elems[i].partition, std::max<int64_t>(0, high - next)});
+  }
+  return out;
 }
 
 absl::Status KafkaConsumer::Close() {

@@ -125,6 +125,10 @@ class KafkaConsumer {
   absl::StatusOr<int> PartitionCount(const std::string& topic, int timeout_ms);
   // The current assignment.
   std::vector<TopicPartition> Assignment();
+  // Consumer lag of each assigned partition, in `offset`: the high watermark last seen minus the next
+  // offset to read (the position, or where its end was reached). Partitions whose position or
+  // watermarks are not known yet are left out. From librdkafka's cache: no request, cheap.
+  std::vector<TopicPartition> Lag();
 
   // Leaves the group (the revoke callback runs for every partition, inside this call) and commits
   // stored offsets. Idempotent; the destructor calls it.
@@ -142,6 +146,8 @@ class KafkaConsumer {
   rd_kafka_s* rk_ = nullptr;
   Listener* listener_ = nullptr;
   bool closed_ = false;
+  // Where each partition's end was last reached: its position when nothing was read since assignment.
+  std::map<std::pair<std::string, int32_t>, int64_t> end_offsets_;
 };
 
 }  // namespace bs

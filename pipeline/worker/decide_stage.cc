@@ -56,6 +56,14 @@ SuppressionDecider& DecideStage::decider(int partition) {
 
 void DecideStage::DropPartitionState(int partition) { partition_deciders_.erase(partition); }
 
+void DecideStage::WarmUp(const ChunkResult& result) {
+  for (const ClassifiedEvent& in : result.events) {
+    if (in.event.outcome != Outcome::kEnvelope) continue;
+    DeliveryEvent e = in.event;
+    join_.Apply(e);
+  }
+}
+
 absl::Status DecideStage::ParkPartition(int partition, bool parked) {
   alerts_.ParkPartition(partition, parked);
   if (!parked) return absl::OkStatus();

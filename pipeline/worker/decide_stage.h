@@ -51,6 +51,9 @@ class DecideStage {
   SuppressionDecider& decider(int partition);
   // forgets the partition's suppression state (revoked, or about to be restored).
   void DropPartitionState(int partition);
+  // Only remembers the envelope lines (senders) of `result`: decides nothing, writes nothing, counts
+  // nothing (records read again after a restart to rebuild the sender join).
+  void WarmUp(const ChunkResult& result);
   int64_t watermark() const { return alerts_.watermark(); }
   uint64_t late_events() const { return alerts_.late_events(); }
 

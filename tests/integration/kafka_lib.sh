@@ -9,6 +9,7 @@ OUTPUTS_PY="${LIB_DIR}/kafka_outputs.py"
 PY="$(command -v python3 || echo /usr/bin/python3)"
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/bs-kafka-test.XXXXXX")"
 SERVICE_PIDS=()
+SERVICE_URLS=()
 # Far after the samples (2026-11-02 08:00–14:00 UTC): sentinel A closes every sample window; sentinel B,
 # a day later, closes A's windows, as the end of input does in replay (B's own windows stay open).
 SENTINEL_MS=1793750400000  # 2026-11-04T00:00:00Z
@@ -20,6 +21,11 @@ now_ms() { date +%s%3N; }
 log() { echo "[$(date +%H:%M:%S)] $*" >&2; }
 fail() {
   echo "FAIL: $*" >&2
+  local u
+  for u in "${SERVICE_URLS[@]}"; do
+    curl -fsS --max-time 2 "${u}/metrics" 2>/dev/null | grep -E "^bouncestream_(records_in|consumer_lag|assigned)" |
+      sed "s|^|  ${u} |" >&2 || true
+  done
   for f in "${WORK}"/*.log; do
     [[ -f "$f" ]] || continue
     echo "---- last lines of ${f##*/}" >&2
@@ -32,7 +38,7 @@ cleanup() {
   local pid
   for pid in "${SERVICE_PIDS[@]}"; do kill -KILL "${pid}" 2>/dev/null || true; done
   bash "${BROKER_SH}" stop "${WORK}/broker" >/dev/null 2>&1 || true
-  rm -rf "${WORK}"
+  if [[ -n "${KAFKA_TEST_KEEP:-}" ]]; then echo "kept ${WORK}" >&2; else rm -rf "${WORK}"; fi
 }
 trap cleanup EXIT
 trap 'exit 143' TERM INT
@@ -98,10 +104,12 @@ produce_sentinels() {
 SENTINELS=16
 
 # write_config FILE GROUP PREFIX [TOML lines...]: a service config reading PREFIX-kumomta/-postfix and
-# writing PREFIX-alerts/-suppressions/-dlq/-changelog (created by the service). Extra lines are appended
-# inside [kafka] (before the other sections).
+# writing PREFIX-alerts/-suppressions/-dlq/-changelog (created by the service); OUT_PREFIX, when set,
+# names the outputs instead; CLASSIFIED=1 adds the classified output; MAX_BATCH sets max_batch_messages. Extra lines are appended inside
+# [kafka] (before the other sections).
 write_config() {
   local file="$1" group="$2" prefix="$3"
+  local out="${OUT_PREFIX:-${prefix}}"
   shift 3
   {
     echo "[kafka]"
@@ -115,13 +123,15 @@ write_config() {
     echo "\"heartbeat.interval.ms\" = \"500\""
     echo "[topics]"
     echo "create_missing = true"
-    for t in alerts suppressions dlq changelog repartition; do echo "${t} = \"${prefix}-${t}\""; done
+    for t in alerts suppressions dlq changelog repartition; do echo "${t} = \"${out}-${t}\""; done
+    [[ -z "${CLASSIFIED:-}" ]] || echo "classified = \"${out}-classified\""
     echo "[input.formats]"
     echo "\"${prefix}-kumomta\" = \"kumomta\""
     echo "\"${prefix}-postfix\" = \"postfix\""
     echo "[processing]"
     echo "idle_partition_seconds = 600"  # bursts of old records: only empty partitions park
     echo "commit_interval_ms = 200"
+    echo "max_batch_messages = ${MAX_BATCH:-5000}"
     echo "[metrics]"
     echo "listen = \"127.0.0.1:0\""
   } >"${file}"
@@ -144,16 +154,21 @@ start_service() {
     [[ -n "${url}" ]] || sleep 0.2
   done
   printf -v "${name}_URL" 'http://%s' "${url}"
+  SERVICE_URLS+=("http://${url}")
 }
 
-metric() {  # metric URL NAME [LABELS]
-  "${PY}" "${OUTPUTS_PY}" metric "$1/metrics" "$2" "${3:-}"
+consumed() {  # consumed URL: input records the service has read (0 when it does not answer)
+  curl -fsS --max-time 2 "$1/metrics" 2>/dev/null |
+    awk '/^bouncestream_records_in_total\{stage="consume"\} /{print $2; found=1} END{if (!found) print 0}'
 }
 
 consumed_at_least() {  # consumed_at_least URL N: the service has read N input records
-  local got
-  got="$(metric "$1" bouncestream_records_in_total 'stage="consume"')"
-  [[ "${got%.*}" -ge "$2" ]]
+  [[ "$(consumed "$1")" -ge "$2" ]]
+}
+
+caught_up() {  # caught_up URL [N]: the service reports a lag for N (8) partitions, all 0
+  curl -fsS --max-time 2 "$1/metrics" 2>/dev/null |
+    awk -v want="${2:-8}" '/^bouncestream_consumer_lag\{/{n++; s+=$2} END{exit !(n == want && s == 0)}'
 }
 
 # stop_service PID [NAME]: SIGTERM, then waits for a clean exit (status 0).

@@ -21,6 +21,7 @@
 
 #include "absl/status/statusor.h"
 #include "parsers/format.h"
+#include "pipeline/state/decider_options.h"
 #include "pipeline/window/alert_policy.h"
 
 namespace bs {
@@ -87,7 +88,7 @@ struct RulesOptions {
 };
 
 struct StateOptions {
-  std::string snapshot_dir;  // empty = no local snapshots (the changelog alone restores state)
+  std::string snapshot_dir;  // reserved for local snapshots; not used yet (the changelog restores state)
   int restore_timeout_seconds = 300;
   // On assignment, the last this-many records before a Postfix/Exim partition's committed offset are read
   // again to rebuild the sender join (queue id → from=), which is not in the changelog. 0 = off.
@@ -111,6 +112,7 @@ struct Config {
   InputOptions input;
   ProcessingOptions processing;
   AlertPolicy alerts;  // [alerts]: window shape, out-of-orderness, grace, lifecycle times
+  DeciderOptions decisions;  // [decisions]: thresholds, campaign fallback and TTLs of the stateful decisions
   RulesOptions rules;
   StateOptions state;
   MetricsOptions metrics;

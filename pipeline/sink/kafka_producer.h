@@ -49,8 +49,10 @@ class KafkaProducer {
 
   // Copies key and value. `partition` -1 = librdkafka's partitioner (consistent hash of the key, the
   // same as the Java client's murmur2 when partitioner=murmur2_random, which Create sets by default).
+  // With block = false, a full local queue returns kResourceExhausted at once instead of waiting (for a
+  // thread that has other work, such as the consuming thread).
   absl::Status Produce(std::string_view topic, int32_t partition, std::string_view key, std::string_view value,
-                       void* opaque);
+                       void* opaque, bool block = true);
   // Waits until every produced message has a delivery report (or the timeout passes).
   absl::Status Flush(int timeout_ms);
   // Messages produced and not yet reported.

@@ -133,6 +133,7 @@ absl::StatusOr<PipelineStats> RunReplay(const ReplayOptions& options, std::share
   DecideStage::Options dopts;
   dopts.ruleset_version = std::string(rules->version());
   dopts.policy = options.policy;
+  dopts.decider = options.decider;
   dopts.partitions = static_cast<int>(options.inputs.size());
   dopts.classified = options.classified;
   DecideStage decide(dopts, sink, stats);

@@ -12,6 +12,7 @@
 #include "absl/status/statusor.h"
 #include "parsers/format.h"
 #include "pipeline/sink/sink.h"
+#include "pipeline/state/decider_options.h"
 #include "pipeline/window/alert_policy.h"
 #include "pipeline/worker/stats.h"
 #include "rules/rule_set.h"
@@ -31,6 +32,7 @@ struct ReplayOptions {
   // Year for year-less timestamps; 0 = each file's modification time decides.
   int year = 0;
   AlertPolicy policy;
+  DeciderOptions decider;  // thresholds and TTLs of the stateful decisions ([decisions] of a config)
   size_t chunk_bytes = 4 << 20;
 };
 

@@ -12,6 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "pipeline/base/json_writer.h"
+#include "pipeline/config/config.h"
 #include "pipeline/replay.h"
 #include "pipeline/sink/ndjson_sink.h"
 #include "tools/backfill.h"
@@ -38,7 +39,8 @@ options:
   --rules DIR     rule files (default: the rules built into the binary)
   --year YYYY     year of year-less syslog timestamps (default: from each file's mtime)
   --classified    also write DIR/classified.jsonl (every event with its classification)
-  --window-minutes M   alert window size (default 5)
+  --window-minutes M   alert window size (default 5, or the config's)
+  --config FILE   take [alerts], [decisions], [input] and [rules] from a service config (flags win)
   --summary-json FILE  also write the summary's counts as JSON (for scripts and tests)
   --quiet         no progress line and no summary
   --help          this text
@@ -205,12 +207,27 @@ int RunReplay(const Args& args) {
     std::printf("%s\n", kHelp);
     return 0;
   }
-  if (flags.Has("brokers") || flags.Has("topic") || flags.Has("config")) return RunBackfill(flags);
+  if (flags.Has("brokers") || flags.Has("topic") || flags.Has("from")) return RunBackfill(flags);
   ReplayOptions options;
-  std::string format_name = flags.Get("format", "auto");
-  std::optional<Format> format = FormatFromName(format_name);
-  if (!format) return UsageError("replay", absl::StrCat("unknown --format '", format_name, "'"));
-  options.format = *format;
+  RuleSet::Options ropts;
+  ropts.dir = flags.Get("rules");
+  if (flags.Has("config")) {
+    absl::StatusOr<Config> config = LoadConfigFile(flags.Get("config"), ProcessEnvironment());
+    if (!config.ok()) {
+      std::fprintf(stderr, "bouncestream replay: %s\n", std::string(config.status().message()).c_str());
+      return 2;
+    }
+    options.policy = config->alerts;
+    options.decider = config->decisions;
+    if (!flags.Has("format")) options.format = config->input.format;
+    if (!flags.Has("rules")) ropts.dir = config->rules.dir;
+    ropts.override_dir = config->rules.local_dir;
+  }
+  if (flags.Has("format")) {
+    std::optional<Format> format = FormatFromName(flags.Get("format"));
+    if (!format) return UsageError("replay", absl::StrCat("unknown --format '", flags.Get("format"), "'"));
+    options.format = *format;
+  }
   int threads = 1;
   if (!absl::SimpleAtoi(flags.Get("threads", "1"), &threads) || threads < 1 || threads > 256) {
     return UsageError("replay", "--threads needs a number from 1 to 256");
@@ -220,11 +237,14 @@ int RunReplay(const Args& args) {
                             options.year > 9999)) {
     return UsageError("replay", "--year needs a four-digit year");
   }
-  int window_minutes = 5;
-  if (!absl::SimpleAtoi(flags.Get("window-minutes", "5"), &window_minutes) || window_minutes < 1) {
-    return UsageError("replay", "--window-minutes needs a positive number");
+  if (flags.Has("window-minutes")) {
+    int window_minutes = 0;
+    if (!absl::SimpleAtoi(flags.Get("window-minutes"), &window_minutes) || window_minutes < 1) {
+      return UsageError("replay", "--window-minutes needs a positive number");
+    }
+    options.policy.window_ms = static_cast<int64_t>(window_minutes) * 60 * 1000;
+    if (options.policy.window_ms % options.policy.advance_ms != 0) options.policy.advance_ms = options.policy.window_ms;
   }
-  options.policy.window_ms = static_cast<int64_t>(window_minutes) * 60 * 1000;
   options.classified = flags.Has("classified");
   const bool quiet = flags.Has("quiet");
   if (flags.positional().empty()) {
@@ -237,8 +257,6 @@ int RunReplay(const Args& args) {
   } else {
     for (const std::string& p : flags.positional()) options.inputs.push_back({p, p});
   }
-  RuleSet::Options ropts;
-  ropts.dir = flags.Get("rules");
   auto rules = RuleSet::Load(ropts);
   if (!rules.ok()) {
     std::fprintf(stderr, "bouncestream replay: rules: %s\n", std::string(rules.status().message()).c_str());

@@ -28,6 +28,17 @@ std::string_view SmtpStageName(SmtpStage s) {
   return "unknown";
 }
 
+std::string_view EspName(Esp e) {
+  switch (e) {
+    case Esp::kNone: return "";
+    case Esp::kSendGrid: return "sendgrid";
+    case Esp::kMailgun: return "mailgun";
+    case Esp::kSes: return "ses";
+    case Esp::kSparkPost: return "sparkpost";
+  }
+  return "";
+}
+
 std::string_view DomainOf(std::string_view address) {
   size_t at = address.rfind('@');
   if (at == std::string_view::npos) return {};

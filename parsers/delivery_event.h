@@ -46,6 +46,25 @@ struct SmtpReply {
   std::string_view text;  // as logged; normalisation happens in classification
 };
 
+// The ESP's own verdict on an event, verbatim from its webhook (ESP events only; see
+// pipeline/worker/esp_class.h for how classification uses it). `type` is the coarse class, `subtype` the
+// fine one:
+//   SES        bounce.bounceType / bounceSubType ("Permanent"/"NoEmail"); delays: "DeliveryDelay"/delayType
+//   SparkPost  bounce_class ("10"), no subtype
+//   SendGrid   type ("bounce"/"blocked") / bounce_classification ("Invalid Address"); dropped: "dropped"/reason
+//   Mailgun    severity ("permanent"/"temporary") / reason ("suppress-bounce", "generic")
+// Written as "ses:Permanent/NoEmail", "sparkpost:10" (EspClassText) in the classified output.
+enum class Esp : uint8_t { kNone, kSendGrid, kMailgun, kSes, kSparkPost };
+std::string_view EspName(Esp e);
+
+struct EspClass {
+  Esp esp = Esp::kNone;
+  std::string_view type;
+  std::string_view subtype;
+
+  bool present() const { return esp != Esp::kNone; }
+};
+
 struct DeliveryEvent {
   int64_t event_time_ms = 0;
   Outcome outcome = Outcome::kDelivered;
@@ -66,6 +85,7 @@ struct DeliveryEvent {
   SmtpReply reply;
   uint16_t attempt = 0;
   bool locally_generated = false;  // the MTA's own synthesized reply, not a remote one
+  EspClass esp_class;              // the ESP's verdict; absent for MTA logs
   Position position;
 };
 

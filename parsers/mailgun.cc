@@ -178,6 +178,7 @@ class MailgunParser final : public JsonEventParser {
     if (m.event == "delivered") {
       e.outcome = Outcome::kDelivered;
     } else if (m.event == "failed") {
+      e.esp_class = EspClass{Esp::kMailgun, m.severity, m.reason};
       if (StartsWith(m.reason, "suppress-")) {
         e.outcome = Outcome::kRejected;  // Mailgun's suppression list: nothing was sent
         e.locally_generated = true;

@@ -18,8 +18,8 @@ using simdjson::ondemand::value;
 class SendGridParser final : public JsonEventParser {
  protected:
   ParseResult ParseObject(object obj, const Position& pos, std::vector<DeliveryEvent>& out) override {
-    std::string_view event, email, response, reason, status, bounce_type, sg_message_id, smtp_id, ip, campaign,
-        category;
+    std::string_view event, email, response, reason, status, bounce_type, bounce_classification, sg_message_id,
+        smtp_id, ip, campaign, category;
     std::optional<int64_t> time;
     std::optional<uint64_t> attempt;
     for (auto field : obj) {
@@ -46,6 +46,8 @@ class SendGridParser final : public JsonEventParser {
         err = JsonString(v, arena_, status);
       } else if (key == "type") {
         err = JsonString(v, arena_, bounce_type);
+      } else if (key == "bounce_classification") {
+        err = JsonString(v, arena_, bounce_classification);
       } else if (key == "sg_message_id") {
         err = JsonString(v, arena_, sg_message_id);
       } else if (key == "smtp-id") {
@@ -86,10 +88,13 @@ class SendGridParser final : public JsonEventParser {
     } else if (EqualsIgnoreCase(event, "bounce")) {
       e.outcome = EqualsIgnoreCase(bounce_type, "blocked") ? Outcome::kRejected : Outcome::kBounced;
       text = reason;
+      e.esp_class = EspClass{Esp::kSendGrid, !bounce_type.empty() ? bounce_type : event, bounce_classification};
     } else if (EqualsIgnoreCase(event, "dropped")) {
       e.outcome = Outcome::kRejected;
       e.locally_generated = true;
       text = reason;
+      // SendGrid's drop reasons name its own lists ("Bounced Address", "Invalid", "Unsubscribed Address").
+      e.esp_class = EspClass{Esp::kSendGrid, event, reason};
     } else if (EqualsIgnoreCase(event, "spamreport")) {
       e.outcome = Outcome::kComplaint;
     } else if (EqualsIgnoreCase(event, "processed") || EqualsIgnoreCase(event, "open") ||
@@ -98,6 +103,9 @@ class SendGridParser final : public JsonEventParser {
       return ParseResult::Skip(SkipReason::kNotDelivery);
     } else {
       return ParseResult::Error(ParseError::kUnknownRecordType, "event");
+    }
+    if (!e.esp_class.present() && !bounce_classification.empty()) {
+      e.esp_class = EspClass{Esp::kSendGrid, event, bounce_classification};
     }
     if (!time) return ParseResult::Error(ParseError::kMissingField, "timestamp");
     e.event_time_ms = *time;

@@ -37,7 +37,9 @@ struct SesMessage {
   std::string_view outgoing_ip;
   std::optional<int64_t> mail_time;
   std::optional<int64_t> section_time;
+  std::string_view bounce_type;
   std::string_view bounce_subtype;
+  std::string_view delay_type;
   std::string_view remote_mta_ip;
   std::string_view reporting_mta;
   std::string_view smtp_response;
@@ -227,8 +229,12 @@ class SesParser final : public JsonEventParser {
       if (key == "timestamp") {
         m.section_time = JsonTimeMs(fv, arena_);
         if (!m.section_time) return ParseResult::Error(ParseError::kBadTimestamp, "timestamp");
+      } else if (key == "bounceType") {
+        err = JsonString(fv, arena_, m.bounce_type);
       } else if (key == "bounceSubType") {
         err = JsonString(fv, arena_, m.bounce_subtype);
+      } else if (key == "delayType") {
+        err = JsonString(fv, arena_, m.delay_type);
       } else if (key == "remoteMtaIp") {
         err = JsonString(fv, arena_, m.remote_mta_ip);
       } else if (key == "reportingMTA") {
@@ -289,6 +295,7 @@ class SesParser final : public JsonEventParser {
     std::string_view text;
     if (m.kind == "Bounce") {
       if (!m.has_bounce) return ParseResult::Error(ParseError::kMissingField, "bounce");
+      base.esp_class = EspClass{Esp::kSes, m.bounce_type, m.bounce_subtype};
       if (IsSuppressionSubtype(m.bounce_subtype)) {
         base.outcome = Outcome::kRejected;
         base.locally_generated = true;
@@ -302,6 +309,7 @@ class SesParser final : public JsonEventParser {
     } else if (m.kind == "DeliveryDelay") {
       if (!m.has_delay) return ParseResult::Error(ParseError::kMissingField, "deliveryDelay");
       base.outcome = Outcome::kDeferred;
+      if (!m.delay_type.empty()) base.esp_class = EspClass{Esp::kSes, "DeliveryDelay", m.delay_type};
     } else if (m.kind == "Complaint") {
       if (!m.has_complaint) return ParseResult::Error(ParseError::kMissingField, "complaint");
       base.outcome = Outcome::kComplaint;

@@ -147,6 +147,7 @@ class SparkPostParser final : public JsonEventParser {
     e.locally_generated = kind == Kind::kRejected;
     const std::optional<uint64_t> bounce_class = ParseDecimal(TrimSpaces(m.bounce_class));
     if (bounce_class) {
+      e.esp_class = EspClass{Esp::kSparkPost, TrimSpaces(m.bounce_class), {}};
       // Auto-replies, (un)subscribe requests and challenge-responses come back as bounces but are answers.
       if (*bounce_class == 60 || *bounce_class == 80 || *bounce_class == 90 || *bounce_class == 100) {
         return ParseResult::Skip(SkipReason::kNotDelivery);

@@ -5,6 +5,7 @@
 #include "pipeline/base/json_writer.h"
 #include "pipeline/base/stable_hash.h"
 #include "pipeline/base/strings.h"
+#include "pipeline/worker/esp_class.h"
 #include "simdjson.h"
 
 namespace bs {
@@ -163,6 +164,7 @@ void EncodeClassified(const ClassifiedEvent& ce, std::string_view ruleset_versio
   if (!e.tenant.empty()) w.KV("tenant", e.tenant);
   if (!e.sending_ip.empty()) w.KV("sending_ip", e.sending_ip);
   if (!e.mx_host.empty()) w.KV("mx", e.mx_host);
+  if (e.esp_class.present()) w.KV("esp_class", EspClassText(e.esp_class));  // "ses:Permanent/NoEmail"
   w.Key("reply");
   w.BeginObject();
   w.KVInt("code", c.code);

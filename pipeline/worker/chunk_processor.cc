@@ -1,5 +1,7 @@
 #include "pipeline/worker/chunk_processor.h"
 
+#include "pipeline/worker/esp_class.h"
+
 namespace bs {
 
 ChunkProcessor::ChunkProcessor(std::shared_ptr<const RuleSet> rules, ParserOptions options)
@@ -26,6 +28,8 @@ void ChunkProcessor::MakeDurable(DeliveryEvent& e, const char* lo, const char* h
   fix(e.mx_host);
   fix(e.mx_ip);
   fix(e.reply.text);
+  fix(e.esp_class.type);
+  fix(e.esp_class.subtype);
 }
 
 absl::Status ChunkProcessor::Process(const Chunk& chunk, int input_index, std::string_view source, Format format,
@@ -58,7 +62,11 @@ absl::Status ChunkProcessor::Process(const Chunk& chunk, int input_index, std::s
     for (DeliveryEvent& e : events_) {
       MakeDurable(e, lo, hi, out.arena);
       Classification cls;
-      if (e.outcome != Outcome::kEnvelope) cls = rules_->Classify(ReplyInput::FromEvent(e), scratch_);
+      if (e.outcome != Outcome::kEnvelope) {
+        cls = rules_->Classify(ReplyInput::FromEvent(e), scratch_);
+        // The ESP's own verdict fills in where the reply says too little (see esp_class.h).
+        if (e.esp_class.present()) ApplyEspClass(e, cls);
+      }
       out.events.push_back(ClassifiedEvent{e, cls});
     }
   }

@@ -2,6 +2,7 @@
 // element.
 #include "parsers/mailgun.h"
 
+#include <map>
 #include <string>
 #include <vector>
 
@@ -95,6 +96,9 @@ TEST_F(MailgunTest, PermanentDelayedBounceAndSuppression) {
   EXPECT_TRUE(event().locally_generated);
   EXPECT_EQ(event().reply.code, 0);
   EXPECT_EQ(event().reply.text, "Not delivering to previously bounced address");
+  EXPECT_EQ(event().esp_class.esp, Esp::kMailgun);
+  EXPECT_EQ(event().esp_class.type, "permanent");
+  EXPECT_EQ(event().esp_class.subtype, "suppress-bounce");
 }
 
 TEST_F(MailgunTest, InternalCodesAreNotSmtpCodes) {
@@ -142,8 +146,10 @@ TEST_F(MailgunTest, Corpus) {
   // delivered, failed (both severities), rejected, complained; the rest accepted/stored/opened/…/list_*.
   for (int i : {2, 3, 4, 5, 9, 15, 18, 19, 20, 21, 22, 23}) expected[i] = "events:1";
   int delivered = 0, deferred = 0, bounced = 0, oob = 0, rejected = 0, complaints = 0;
+  std::map<std::string, int> esp;
   auto fates = testing::ParseAll(*parser_, records, "mailgun_events.json",
                                  [&](size_t i, const ParseResult&, const std::vector<DeliveryEvent>& events) {
+                                   testing::CountEspClasses(events, esp);
                                    for (const DeliveryEvent& e : events) {
                                      EXPECT_GT(e.event_time_ms, 0) << i;
                                      delivered += e.outcome == Outcome::kDelivered;
@@ -155,6 +161,13 @@ TEST_F(MailgunTest, Corpus) {
                                    }
                                  });
   for (size_t i = 0; i < fates.size(); ++i) EXPECT_EQ(fates[i], expected[i]) << "element " << i;
+  // severity/reason of every failed event.
+  EXPECT_EQ(esp, (std::map<std::string, int>{{"", 5},
+                                             {"mailgun:permanent/suppress-bounce", 1},
+                                             {"mailgun:permanent/generic", 1},
+                                             {"mailgun:permanent/bounce", 1},
+                                             {"mailgun:temporary/generic", 3},
+                                             {"mailgun:temporary/greylisted", 1}}));
   EXPECT_EQ(delivered, 2);   // 2, 18
   EXPECT_EQ(deferred, 4);    // 5, 15, 20, 21
   EXPECT_EQ(bounced, 1);     // 19

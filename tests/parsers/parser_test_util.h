@@ -4,6 +4,7 @@
 #ifndef BOUNCESTREAM_TESTS_PARSERS_PARSER_TEST_UTIL_H_
 #define BOUNCESTREAM_TESTS_PARSERS_PARSER_TEST_UTIL_H_
 
+#include <map>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -50,6 +51,19 @@ inline std::vector<std::string_view> SplitArray(std::string_view text) {
   std::vector<std::string_view> out;
   for (const RecordSpan& s : spans) out.push_back(text.substr(s.begin, s.end - s.begin));
   return out;
+}
+
+// The ESP class as the classified output writes it ("ses:Permanent/NoEmail", "sparkpost:10"); "" if absent.
+inline std::string EspKey(const EspClass& c) {
+  if (!c.present()) return "";
+  std::string s = std::string(EspName(c.esp)) + ":" + std::string(c.type);
+  if (!c.subtype.empty()) s += "/" + std::string(c.subtype);
+  return s;
+}
+
+// Counts of each ESP class among `events` (absent classes counted under "").
+inline void CountEspClasses(const std::vector<DeliveryEvent>& events, std::map<std::string, int>& counts) {
+  for (const DeliveryEvent& e : events) ++counts[EspKey(e.esp_class)];
 }
 
 struct RecordFate {

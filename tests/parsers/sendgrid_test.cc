@@ -1,6 +1,7 @@
 // SendGrid Event Webhook parser: each quirk of LOG_FORMATS.md §6, batches, and every corpus element.
 #include "parsers/sendgrid.h"
 
+#include <map>
 #include <string>
 #include <vector>
 
@@ -72,6 +73,22 @@ TEST_F(SendGridTest, BounceTypes) {
   // The reply without an enhanced code: the generic status fills in.
   EXPECT_EQ(event().reply.enhanced, (EnhancedCode{5, 0, 0}));
   EXPECT_EQ(event().reply.code, 554);
+  EXPECT_EQ(testing::EspKey(event().esp_class), "sendgrid:blocked");
+}
+
+TEST_F(SendGridTest, BounceClassificationIsTheEspClass) {
+  ASSERT_EQ(Feed(R"({"email":"a@b.com","timestamp":1,"event":"bounce","type":"bounce",)"
+                 R"("bounce_classification":"Invalid Address"})"),
+            "events:1");
+  EXPECT_EQ(event().esp_class.esp, Esp::kSendGrid);
+  EXPECT_EQ(event().esp_class.type, "bounce");
+  EXPECT_EQ(event().esp_class.subtype, "Invalid Address");
+  ASSERT_EQ(Feed(R"({"email":"a@b.com","timestamp":1,"event":"deferred","response":"421 try later",)"
+                 R"("bounce_classification":"Frequency or Volume Too High"})"),
+            "events:1");
+  EXPECT_EQ(testing::EspKey(event().esp_class), "sendgrid:deferred/Frequency or Volume Too High");
+  ASSERT_EQ(Feed(R"({"email":"a@b.com","timestamp":1,"event":"delivered","response":"250 OK"})"), "events:1");
+  EXPECT_FALSE(event().esp_class.present());
 }
 
 TEST_F(SendGridTest, DroppedIsLocal) {
@@ -82,6 +99,7 @@ TEST_F(SendGridTest, DroppedIsLocal) {
   EXPECT_TRUE(event().locally_generated);
   EXPECT_EQ(event().reply.code, 0);
   EXPECT_EQ(event().reply.text, "Unsubscribed Address");
+  EXPECT_EQ(testing::EspKey(event().esp_class), "sendgrid:dropped/Unsubscribed Address");
 }
 
 TEST_F(SendGridTest, ComplaintAndNonDeliveries) {
@@ -170,8 +188,10 @@ TEST_F(SendGridTest, Corpus) {
   // delivered, deferred, bounce (incl. blocked), dropped, spamreport; the rest are processed/open/click/…
   for (int i : {1, 2, 5, 6, 7, 12, 13, 14, 15, 16, 19, 32, 37, 38, 39, 40, 41, 42, 45}) expected[i] = "events:1";
   int bounced = 0, rejected = 0, complaints = 0;
+  std::map<std::string, int> esp;
   auto fates = testing::ParseAll(*parser_, records, "sendgrid_events.json",
                                  [&](size_t i, const ParseResult&, const std::vector<DeliveryEvent>& events) {
+                                   testing::CountEspClasses(events, esp);
                                    for (const DeliveryEvent& e : events) {
                                      EXPECT_GT(e.event_time_ms, 0) << i;
                                      EXPECT_FALSE(e.recipient.empty()) << i;
@@ -181,6 +201,13 @@ TEST_F(SendGridTest, Corpus) {
                                    }
                                  });
   for (size_t i = 0; i < fates.size(); ++i) EXPECT_EQ(fates[i], expected[i]) << "element " << i;
+  // Bounce types and drop reasons (the corpus has no bounce_classification field).
+  EXPECT_EQ(esp, (std::map<std::string, int>{{"", 10},
+                                             {"sendgrid:bounce", 3},
+                                             {"sendgrid:blocked", 1},
+                                             {"sendgrid:dropped/Bounced Address", 3},
+                                             {"sendgrid:dropped/Invalid", 1},
+                                             {"sendgrid:dropped/Unsubscribed Address", 1}}));
   EXPECT_EQ(bounced, 3);     // elements 5, 15, 41
   EXPECT_EQ(rejected, 6);    // dropped 6, 12, 38, 39, 40 and blocked 16
   EXPECT_EQ(complaints, 2);  // 7, 19

@@ -2,6 +2,7 @@
 // DeliveryDelay, multi-recipient notifications, and every corpus element.
 #include "parsers/ses.h"
 
+#include <map>
 #include <string>
 #include <vector>
 
@@ -81,6 +82,11 @@ void ExpectBounceEvents(const std::vector<DeliveryEvent>& events) {
   EXPECT_EQ(events[1].reply.code, 0);
   EXPECT_FALSE(events[1].reply.enhanced.present());
   EXPECT_EQ(events[1].message_id, e.message_id);
+  for (const DeliveryEvent& ev : events) {
+    EXPECT_EQ(ev.esp_class.esp, Esp::kSes);
+    EXPECT_EQ(ev.esp_class.type, "Permanent");
+    EXPECT_EQ(ev.esp_class.subtype, "General");
+  }
 }
 
 TEST_F(SesTest, BareNotificationWithTwoRecipients) {
@@ -140,6 +146,7 @@ TEST_F(SesTest, EventPublishingDeliveryAndDelay) {
   EXPECT_EQ(event().reply.code, 421);
   EXPECT_EQ(event().reply.enhanced, (EnhancedCode{4, 4, 1}));
   EXPECT_EQ(event().reply.text, "Unable to connect");
+  EXPECT_EQ(testing::EspKey(event().esp_class), "ses:DeliveryDelay/TransientCommunicationFailure");
 }
 
 TEST_F(SesTest, SuppressedRejectAndComplaint) {
@@ -150,6 +157,7 @@ TEST_F(SesTest, SuppressedRejectAndComplaint) {
             "events:1");
   EXPECT_EQ(event().outcome, Outcome::kRejected);
   EXPECT_TRUE(event().locally_generated);
+  EXPECT_EQ(testing::EspKey(event().esp_class), "ses:Permanent/OnAccountSuppressionList");
   ASSERT_EQ(Feed(R"({"eventType":"Reject","mail":{"timestamp":"2016-10-14T17:38:15.211Z",)"
                  R"("destination":["x@example.com","y@example.com"]},"reject":{"reason":"Bad content"}})"),
             "events:2");
@@ -196,11 +204,13 @@ TEST_F(SesTest, Corpus) {
   expected[16] = "error:missing_field";
   expected[17] = "error:missing_field";
   int delivered = 0, bounced = 0, deferred = 0, complaints = 0, rejected = 0;
+  std::map<std::string, int> esp;
   auto fates = testing::ParseAll(*parser_, records, "ses_bounces.json",
                                  [&](size_t i, const ParseResult& r, const std::vector<DeliveryEvent>& events) {
                                    if (i == 16 || i == 17) {
                                      EXPECT_EQ(r.detail, "timestamp");
                                    }
+                                   testing::CountEspClasses(events, esp);
                                    for (const DeliveryEvent& e : events) {
                                      EXPECT_GT(e.event_time_ms, 0) << i;
                                      delivered += e.outcome == Outcome::kDelivered;
@@ -215,6 +225,10 @@ TEST_F(SesTest, Corpus) {
   EXPECT_EQ(bounced, 7);     // 0, 10, 11 (x2), 15, 25, 26
   EXPECT_EQ(deferred, 1);    // 8
   EXPECT_EQ(complaints, 3);  // 1, 12, 13
+  // The ESP's own class rides on every bounce and on the delay (the others carry none).
+  EXPECT_EQ(esp, (std::map<std::string, int>{{"", 9},
+                                             {"ses:Permanent/General", 7},
+                                             {"ses:DeliveryDelay/TransientCommunicationFailure", 1}}));
   EXPECT_EQ(rejected, 2);    // 4, 20
 }
 

@@ -2,6 +2,7 @@
 // corpus element.
 #include "parsers/sparkpost.h"
 
+#include <map>
 #include <string>
 #include <vector>
 
@@ -116,6 +117,11 @@ TEST_F(SparkPostTest, BounceClass) {
             "events:1");
   EXPECT_TRUE(event().locally_generated);
   EXPECT_EQ(event().reply.code, 554);
+  EXPECT_EQ(testing::EspKey(event().esp_class), "sparkpost:25");  // a number in the JSON, as text
+  ASSERT_EQ(Feed(R"({"type":"bounce","bounce_class":" 10 ","rcpt_to":"a@b.com","timestamp":1})"), "events:1");
+  EXPECT_EQ(event().esp_class.type, "10");
+  ASSERT_EQ(Feed(R"({"type":"delivery","rcpt_to":"a@b.com","timestamp":1})"), "events:1");
+  EXPECT_FALSE(event().esp_class.present());
   EXPECT_EQ(Feed(R"({"type":"bounce","bounce_class":"hard","rcpt_to":"a@b.com","timestamp":1})"),
             "error:bad_field_type");
 }
@@ -145,8 +151,10 @@ TEST_F(SparkPostTest, Corpus) {
   // and the ping are not deliveries.
   for (int i : {0, 1, 4, 5, 6, 7, 10, 11, 21, 22, 23, 25, 26, 35}) expected[i] = "events:1";
   int rejected = 0, deferred = 0;
+  std::map<std::string, int> esp;
   auto fates = testing::ParseAll(*parser_, records, "sparkpost_events.json",
                                  [&](size_t i, const ParseResult&, const std::vector<DeliveryEvent>& events) {
+                                   testing::CountEspClasses(events, esp);
                                    for (const DeliveryEvent& e : events) {
                                      EXPECT_GT(e.event_time_ms, 0) << i;
                                      EXPECT_FALSE(e.recipient.empty()) << i;
@@ -155,6 +163,8 @@ TEST_F(SparkPostTest, Corpus) {
                                    }
                                  });
   for (size_t i = 0; i < fates.size(); ++i) EXPECT_EQ(fates[i], expected[i]) << "element " << i;
+  // bounce_class on bounces, delays and out-of-band events: 1 Undetermined, 10 Invalid Recipient, 21 DNS.
+  EXPECT_EQ(esp, (std::map<std::string, int>{{"", 8}, {"sparkpost:1", 3}, {"sparkpost:10", 2}, {"sparkpost:21", 1}}));
   EXPECT_EQ(rejected, 5);  // 6, 10, 11, 25, 26
   EXPECT_EQ(deferred, 2);  // 7, 23
 }

@@ -7,15 +7,10 @@
 
 #include "absl/strings/str_cat.h"
 #include "pipeline/base/json_writer.h"
-#include "pipeline/base/stable_hash.h"
+#include "pipeline/base/address_hash.h"
 
 namespace bs::tools {
 namespace {
-
-bool AddressChar(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '_' ||
-         c == '%' || c == '+' || c == '-';
-}
 
 std::string Timestamp() {
   struct timeval tv;
@@ -30,23 +25,7 @@ std::string Timestamp() {
 
 }  // namespace
 
-std::string RunLog::Redact(std::string_view m) const {
-  if (!options_.hash_addresses) return std::string(m);
-  std::string out;
-  size_t copied = 0;
-  for (size_t at = m.find('@'); at != std::string_view::npos; at = m.find('@', at + 1)) {
-    size_t b = at, e = at + 1;
-    while (b > copied && AddressChar(m[b - 1])) --b;
-    while (e < m.size() && AddressChar(m[e])) ++e;
-    if (b == at || e == at + 1) continue;  // not local@domain
-    out.append(m.substr(copied, b - copied));
-    absl::StrAppend(&out, "addr:", StableHash().Add(options_.hash_key).Add(m.substr(b, e - b)).Hex());
-    copied = e;
-    at = e - 1;
-  }
-  out.append(m.substr(copied));
-  return out;
-}
+std::string RunLog::Redact(std::string_view m) const { return hasher_.Redact(m); }
 
 void RunLog::Write(int level, std::string_view message) {
   if (level < static_cast<int>(options_.level)) return;

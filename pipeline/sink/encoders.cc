@@ -13,7 +13,7 @@ namespace bs {
 std::string_view AlertKindName(AlertKind k) {
   static constexpr std::string_view kNames[] = {
       "rate_limit",   "dmarc_failure", "spf_failure",   "dkim_failure", "auth_failure",    "blocklist",
-      "reputation",   "spam_content",  "sender_config", "tls_failure",  "domain_deferrals",
+      "reputation",   "spam_content",  "sender_config", "tls_failure",  "domain_deferrals", "silence",
   };
   return kNames[static_cast<size_t>(k)];
 }
@@ -32,21 +32,41 @@ std::string EnhancedToString(const EnhancedCode& e) {
   return absl::StrCat(e.cls, ".", e.subject, ".", e.detail);
 }
 
-std::string SuppressionId(const SuppressionRecord& r) {
+namespace {
+
+bool Hashing(const AddressHasher* p) { return p != nullptr && p->enabled(); }
+
+// `text` with addresses replaced when hashing (a copy only then).
+std::string_view Redacted(const AddressHasher* p, std::string_view text, std::string& scratch) {
+  if (!Hashing(p) || !AddressHasher::HasAddress(text)) return text;
+  scratch.clear();
+  p->RedactTo(text, scratch);
+  return scratch;
+}
+
+}  // namespace
+
+std::string SuppressionId(const SuppressionRecord& r) { return SuppressionId(r, r.key); }
+
+std::string SuppressionId(const SuppressionRecord& r, std::string_view key) {
   std::string_view action = r.hygiene_action.empty() ? ActionName(r.action) : r.hygiene_action;
   StableHash h;
-  h.Add(r.key).Add(action);
+  h.Add(key).Add(action);
   if (r.epoch > 0) h.Add(static_cast<int64_t>(r.epoch));
   return h.Hex();
 }
 
-void EncodeSuppression(const SuppressionRecord& r, std::string& out) {
+void EncodeSuppression(const SuppressionRecord& r, std::string& out, const AddressHasher* privacy) {
+  const bool hashing = Hashing(privacy);
+  const std::string hashed_key = hashing ? privacy->Key(r.key) : std::string();
+  const std::string_view key = hashing ? std::string_view(hashed_key) : std::string_view(r.key);
+  std::string scratch;
   JsonWriter w(out);
   w.BeginObject();
   w.KVInt("schema", 1);
-  w.KV("id", SuppressionId(r));
+  w.KV("id", SuppressionId(r, key));
   w.KV("type", r.hygiene ? "hygiene" : "suppression");
-  w.KV("key", r.key);
+  w.KV("key", key);
   w.KV("scope", ScopeName(r.scope));
   w.KV("action", r.hygiene_action.empty() ? ActionName(r.action) : std::string_view(r.hygiene_action));
   w.KV("category", CategoryName(r.category));
@@ -58,10 +78,10 @@ void EncodeSuppression(const SuppressionRecord& r, std::string& out) {
   w.BeginObject();
   w.KVInt("code", r.code);
   w.KV("enhanced", EnhancedToString(r.enhanced));
-  w.KV("text", r.text);
+  w.KV("text", Redacted(privacy, r.text, scratch));
   w.EndObject();
-  if (!r.campaign.empty()) w.KV("campaign", r.campaign);
-  if (!r.tenant.empty()) w.KV("tenant", r.tenant);
+  if (!r.campaign.empty()) w.KV("campaign", Redacted(privacy, r.campaign, scratch));
+  if (!r.tenant.empty()) w.KV("tenant", Redacted(privacy, r.tenant, scratch));
   w.Key("evidence");
   w.BeginArray();
   for (const Evidence& e : r.evidence) {
@@ -77,7 +97,8 @@ void EncodeSuppression(const SuppressionRecord& r, std::string& out) {
   w.EndObject();
 }
 
-void EncodeAlert(const AlertRecord& r, std::string& out) {
+void EncodeAlert(const AlertRecord& r, std::string& out, const AddressHasher* privacy) {
+  std::string scratch;
   JsonWriter w(out);
   w.BeginObject();
   w.KVInt("schema", 1);
@@ -120,7 +141,7 @@ void EncodeAlert(const AlertRecord& r, std::string& out) {
   w.KV("action", ActionName(r.action));
   w.Key("samples");
   w.BeginArray();
-  for (const auto& s : r.samples) w.String(s);
+  for (const auto& s : r.samples) w.String(Redacted(privacy, s, scratch));
   w.EndArray();
   w.Key("rules");
   w.BeginArray();
@@ -135,31 +156,46 @@ void EncodeAlert(const AlertRecord& r, std::string& out) {
   w.EndObject();
 }
 
-void EncodeDeadLetter(const DeadLetter& d, std::string& out) {
+void EncodeDeadLetter(const DeadLetter& d, std::string& out, const AddressHasher* privacy) {
+  std::string scratch;
+  // Redacted on the bytes, before base64, so an invalid-UTF-8 record hides its addresses too.
+  const std::string_view bytes = Redacted(privacy, d.bytes, scratch);
   JsonWriter w(out);
   w.BeginObject();
   w.KVInt("schema", 1);
   w.KV("error", ParseErrorName(d.error));
   if (!d.detail.empty()) w.KV("detail", d.detail);
   w.KV("position", d.position.ToString());
-  if (simdjson::validate_utf8(d.bytes.data(), d.bytes.size())) {
-    w.KV("record", d.bytes);
+  if (simdjson::validate_utf8(bytes.data(), bytes.size())) {
+    w.KV("record", bytes);
   } else {
-    w.KV("record_base64", absl::Base64Escape(Av(d.bytes)));
+    w.KV("record_base64", absl::Base64Escape(Av(bytes)));
+  }
+  if (Hashing(privacy)) {
+    w.Key("redacted");
+    w.Bool(true);
   }
   w.EndObject();
 }
 
-void EncodeClassified(const ClassifiedEvent& ce, std::string_view ruleset_version, std::string& out) {
+void EncodeClassified(const ClassifiedEvent& ce, std::string_view ruleset_version, std::string& out,
+                      const AddressHasher* privacy) {
   const DeliveryEvent& e = ce.event;
   const Classification& c = ce.cls;
+  const bool hashing = Hashing(privacy);
+  std::string scratch;
   JsonWriter w(out);
   w.BeginObject();
   w.KVInt("schema", 1);
   w.KVInt("event_time", e.event_time_ms);
   w.KV("outcome", OutcomeName(e.outcome));
-  w.KV("recipient", e.recipient);
-  if (!e.sender.empty()) w.KV("sender", e.sender);
+  if (hashing) {
+    w.KV("recipient", privacy->Key(e.recipient));
+    if (!e.sender.empty()) w.KV("sender", privacy->Key(e.sender));
+  } else {
+    w.KV("recipient", e.recipient);
+    if (!e.sender.empty()) w.KV("sender", e.sender);
+  }
   if (!e.campaign.empty()) w.KV("campaign", e.campaign);
   if (!e.tenant.empty()) w.KV("tenant", e.tenant);
   if (!e.sending_ip.empty()) w.KV("sending_ip", e.sending_ip);
@@ -169,7 +205,7 @@ void EncodeClassified(const ClassifiedEvent& ce, std::string_view ruleset_versio
   w.BeginObject();
   w.KVInt("code", c.code);
   w.KV("enhanced", EnhancedToString(c.enhanced));
-  w.KV("text", e.reply.text);
+  w.KV("text", Redacted(privacy, e.reply.text, scratch));
   w.EndObject();
   w.Key("classification");
   w.BeginObject();

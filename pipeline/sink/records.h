@@ -45,8 +45,9 @@ struct SuppressionRecord {
 enum class AlertKind : uint8_t {
   kRateLimit, kDmarcFailure, kSpfFailure, kDkimFailure, kAuthFailure, kBlocklist, kReputation,
   kSpamContent, kSenderConfig, kTlsFailure, kDomainDeferrals,
+  kSilence,  // a provider or MTA host that normally logs events went quiet (pipeline/window/silence_detector.h)
 };
-inline constexpr int kAlertKindCount = 11;
+inline constexpr int kAlertKindCount = 12;
 std::string_view AlertKindName(AlertKind k);
 
 enum class AlertState : uint8_t { kFiring, kUpdated, kResolved };

@@ -20,6 +20,7 @@ std::array<KindThreshold, kAlertKindCount> AlertPolicy::DefaultThresholds() {
   set(AlertKind::kSenderConfig, 1, 1, 0.0);   // our own configuration error: alert at once
   set(AlertKind::kTlsFailure, 10, 5, 0.05);
   set(AlertKind::kDomainDeferrals, 50, 25, 0.3);  // a large share of one recipient domain deferred
+  // kSilence is not a failure rate: SilencePolicy below sets its thresholds (this entry is unused).
   return t;
 }
 
@@ -52,6 +53,14 @@ absl::Status ValidateAlertPolicy(const AlertPolicy& p) {
   }
   if (!(p.baseline_alpha > 0 && p.baseline_alpha <= 1)) return absl::InvalidArgumentError("alerts: baseline_alpha must be in (0, 1]");
   if (!(p.update_factor >= 1)) return absl::InvalidArgumentError("alerts: update_factor must be at least 1");
+  const SilencePolicy& s = p.silence;
+  if (s.window_ms <= 0 || s.quiet_windows < 1 || s.warmup_windows < 0 || s.quiet_percent < 0 ||
+      s.quiet_percent >= 100 || s.rest_min_percent < 0 || s.rest_min_percent > 100 ||
+      !(s.baseline_alpha > 0 && s.baseline_alpha <= 1)) {
+    return absl::InvalidArgumentError(
+        "alerts.silence: window must be positive, quiet_windows at least 1, quiet_percent in [0, 100), "
+        "rest_min_percent in [0, 100], baseline_alpha in (0, 1]");
+  }
   auto check = [](const KindThreshold& t, std::string_view what) -> absl::Status {
     if (!(t.min_rate >= 0 && t.min_rate <= 1) || !(t.baseline_factor >= 0)) {
       return absl::InvalidArgumentError(absl::StrCat("alerts: ", absl::string_view(what.data(), what.size()),
@@ -100,6 +109,7 @@ Action ActionForAlertKind(AlertKind k) {
     case AlertKind::kSenderConfig:
     case AlertKind::kTlsFailure: return Action::kFixSenderConfig;
     case AlertKind::kDomainDeferrals: return Action::kRetrySlower;
+    case AlertKind::kSilence: return Action::kInvestigate;
   }
   return Action::kInvestigate;
 }

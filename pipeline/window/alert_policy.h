@@ -23,6 +23,30 @@ struct KindThreshold {
   double baseline_factor = 3.0;  // the rate must also reach this × the key's baseline rate
 };
 
+// The silence detector (pipeline/window/silence_detector.h): when a provider or an MTA host that
+// normally logs events goes quiet while the rest of the stream goes on. Event time only.
+struct SilencePolicy {
+  bool enabled = true;
+  // Tumbling, epoch-aligned windows of this length; each is judged once the task watermark passes its end.
+  int64_t window_ms = 15 * 60 * 1000;
+  // Volume floor: only a key whose baseline (EWMA of its events per window) is at least this can fire,
+  // so a trickle that is often zero never pages.
+  uint64_t min_events_per_window = 100;
+  // A key counts as quiet in a window when its events are at most quiet_percent % of its baseline
+  // (0: only when it has none at all) ...
+  int quiet_percent = 0;
+  // ... and fires after this many quiet windows in a row (judged windows only, see rest_min_percent).
+  int quiet_windows = 2;
+  // A window is judged for a key only while the rest of its family (the other providers, or the other
+  // MTA hosts) logged at least this % of their own baseline: when everything is quiet (the end of the
+  // input, a night without sending, a stalled pipeline) no single key is singled out.
+  int rest_min_percent = 50;
+  // Windows a key must have been seen in (its baseline learned) before it can fire.
+  int warmup_windows = 4;
+  // Weight of the newest window in the baseline.
+  double baseline_alpha = 0.3;
+};
+
 struct AlertPolicy {
   // Windows: epoch-aligned [start, end) of `window_ms`, one starting every `advance_ms` (hopping; equal
   // values give tumbling windows). window_ms must be a multiple of advance_ms.
@@ -72,6 +96,8 @@ struct AlertPolicy {
   // KumoMTA per-queue max_age) and Yahoo's advice is to escalate persistent deferrals.
   int64_t ageing_after_ms = 4 * 60 * 60 * 1000;
   uint16_t ageing_attempts = 8;
+
+  SilencePolicy silence;
 
   std::array<KindThreshold, kAlertKindCount> thresholds = DefaultThresholds();
   // Per-provider overrides of `thresholds`, e.g. {kOther, kDomainDeferrals}.

@@ -136,6 +136,8 @@ absl::StatusOr<PipelineStats> RunReplay(const ReplayOptions& options, std::share
   dopts.decider = options.decider;
   dopts.partitions = static_cast<int>(options.inputs.size());
   dopts.classified = options.classified;
+  dopts.hash_addresses = options.hash_addresses;
+  dopts.address_hash_key = options.address_hash_key;
   DecideStage decide(dopts, sink, stats);
 
   // Workers are per file: parsers may keep per-file state and need the file's reference time.

@@ -10,12 +10,14 @@ DecideStage::DecideStage(Options options, Sink& sink, PipelineStats& stats)
       sink_(sink),
       stats_(stats),
       decider_(options_.ruleset_version, options_.decider),
-      alerts_(options_.policy, options_.partitions) {}
+      alerts_(options_.policy, options_.partitions),
+      privacy_(options_.hash_addresses ? AddressHasher(options_.address_hash_key) : AddressHasher()),
+      silence_(options_.policy.silence, options_.policy.key_ttl_ms) {}
 
 absl::Status DecideStage::Consume(int partition, const ChunkResult& result) {
   for (const DeadLetter& d : result.dead_letters) {
     buf_.clear();
-    EncodeDeadLetter(d, buf_);
+    EncodeDeadLetter(d, buf_, &privacy_);
     ++stats_.dead_letters_by_error[static_cast<size_t>(d.error) & 15];
     RETURN_IF_ERROR(sink_.Write(OutputKind::kDeadLetters, d.position.ToString(), buf_));
   }
@@ -26,8 +28,9 @@ absl::Status DecideStage::Consume(int partition, const ChunkResult& result) {
     ++stats_.provider_category[static_cast<size_t>(ce.cls.provider)][static_cast<size_t>(ce.cls.category)];
     if (options_.classified) {
       buf_.clear();
-      EncodeClassified(ce, options_.ruleset_version, buf_);
-      RETURN_IF_ERROR(sink_.Write(OutputKind::kClassified, ce.event.recipient, buf_));
+      EncodeClassified(ce, options_.ruleset_version, buf_, &privacy_);
+      RETURN_IF_ERROR(sink_.Write(OutputKind::kClassified,
+                                  privacy_.enabled() ? privacy_.Key(ce.event.recipient) : ce.event.recipient, buf_));
     }
     decisions_.clear();
     (options_.state_per_partition ? decider(partition) : decider_).Decide(ce, decisions_);
@@ -38,10 +41,12 @@ absl::Status DecideStage::Consume(int partition, const ChunkResult& result) {
         ++stats_.suppressions[static_cast<size_t>(d.action)];
       }
       buf_.clear();
-      EncodeSuppression(d, buf_);
-      RETURN_IF_ERROR(sink_.Write(OutputKind::kSuppressions, d.key, buf_));
+      EncodeSuppression(d, buf_, &privacy_);
+      RETURN_IF_ERROR(sink_.Write(OutputKind::kSuppressions,
+                                  privacy_.enabled() ? privacy_.Key(d.key) : std::string_view(d.key), buf_));
     }
     alerts_.Add(partition, ce);
+    silence_.Add(ce);
   }
   alerts_.Drain(pending_alerts_);
   return EmitAlerts();
@@ -80,16 +85,18 @@ absl::Status DecideStage::FinishPartition(int partition) {
 absl::Status DecideStage::Finish() {
   alerts_.Flush(pending_alerts_);
   RETURN_IF_ERROR(EmitAlerts());
+  silence_.Finish();  // the last windows are partial: not judged
   stats_.late_events = alerts_.late_events();
-  stats_.open_incidents = alerts_.open_incidents();
+  stats_.open_incidents = alerts_.open_incidents() + silence_.open_incidents();
   return sink_.Flush();
 }
 
 absl::Status DecideStage::EmitAlerts() {
+  silence_.Advance(alerts_.watermark(), pending_alerts_);
   for (const AlertRecord& a : pending_alerts_) {
     ++stats_.alerts[static_cast<size_t>(a.kind)][static_cast<size_t>(a.state)];
     buf_.clear();
-    EncodeAlert(a, buf_);
+    EncodeAlert(a, buf_, &privacy_);
     RETURN_IF_ERROR(sink_.Write(OutputKind::kAlerts, a.id, buf_));
   }
   pending_alerts_.clear();

@@ -12,9 +12,11 @@
 #include "absl/container/flat_hash_map.h"
 
 #include "absl/status/status.h"
+#include "pipeline/base/address_hash.h"
 #include "pipeline/sink/sink.h"
 #include "pipeline/state/suppression_decider.h"
 #include "pipeline/window/alert_aggregator.h"
+#include "pipeline/window/silence_detector.h"
 #include "pipeline/worker/classified_event.h"
 #include "pipeline/worker/envelope_join.h"
 #include "pipeline/worker/stats.h"
@@ -32,6 +34,9 @@ class DecideStage {
     // Kafka runtime: suppression state per input partition (restored on assignment, dropped on revoke)
     // instead of one state for every input.
     bool state_per_partition = false;
+    // [privacy]: addresses in every output (and output keys) as their keyed hash; see encoders.h.
+    bool hash_addresses = false;
+    std::string address_hash_key;
   };
   DecideStage(Options options, Sink& sink, PipelineStats& stats);
 
@@ -67,6 +72,8 @@ class DecideStage {
   SuppressionDecider decider_;
   absl::flat_hash_map<int, std::unique_ptr<SuppressionDecider>> partition_deciders_;
   AlertAggregator alerts_;
+  AddressHasher privacy_;  // off unless options_.hash_addresses
+  SilenceDetector silence_;  // `silence` alerts, judged on alerts_'s watermark
   std::vector<AlertRecord> pending_alerts_;
   std::vector<SuppressionRecord> decisions_;
   std::string buf_;

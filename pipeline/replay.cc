@@ -150,6 +150,7 @@ absl::StatusOr<PipelineStats> RunReplay(const ReplayOptions& options, std::share
     std::string_view source_name = is.name;
     ParserOptions popts;
     popts.reference_time_ms = ReferenceTimeMs(options.inputs[fi].path, options.year);
+    popts.json = options.json;
     std::vector<std::unique_ptr<Worker>> workers;
     for (int t = 0; t < threads; ++t) {
       workers.push_back(std::make_unique<Worker>(rules, popts));

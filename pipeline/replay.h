@@ -33,6 +33,7 @@ struct ReplayOptions {
   int year = 0;
   AlertPolicy policy;
   DeciderOptions decider;  // thresholds and TTLs of the stateful decisions ([decisions] of a config)
+  JsonFieldMap json;       // field map of --format json ([input.json] of a config)
   // [privacy] of a config: addresses in the outputs as their keyed hash (DecideStage::Options).
   bool hash_addresses = false;
   std::string address_hash_key;

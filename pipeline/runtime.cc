@@ -551,6 +551,7 @@ void Runtime::Impl::StartThreads() {
   for (const auto& s : slots_) decide_->ParkPartition(s->index, true).IgnoreError();
   ParserOptions popts;
   popts.powermta_header = config_.input.powermta_header;
+  popts.json = config_.input.json;
   for (int i = 0; i < config_.processing.workers; ++i) {
     workers_.push_back(std::make_unique<ParseWorker>(*rules_, popts, parsed_mu_, parsed_cv_));
     workers_.back()->Start();

@@ -219,6 +219,7 @@ int RunReplay(const Args& args) {
     }
     options.policy = config->alerts;
     options.decider = config->decisions;
+    options.json = config->input.json;
     if (!flags.Has("format")) options.format = config->input.format;
     if (!flags.Has("rules")) ropts.dir = config->rules.dir;
     ropts.override_dir = config->rules.local_dir;

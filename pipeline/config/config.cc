@@ -19,6 +19,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "parsers/json_mapping.h"
 #include "pipeline/base/strings.h"
 
 extern char** environ;
@@ -48,7 +49,7 @@ struct Field {
 };
 
 // A sub-table whose keys are free (librdkafka properties, per-topic formats).
-enum class MapKind : uint8_t { kProperties, kConsumerProperties, kProducerProperties, kFormats };
+enum class MapKind : uint8_t { kProperties, kConsumerProperties, kProducerProperties, kFormats, kJsonFields, kJsonOutcomes };
 struct SubTable {
   std::string_view name;
   MapKind kind;
@@ -96,6 +97,22 @@ Setter EnumField(std::function<E&(Config&)> get, std::vector<std::pair<std::stri
     for (const auto& [n, e] : names) all.push_back(absl::StrCat("\"", Av(n), "\""));
     return absl::StrCat("must be one of ", absl::StrJoin(all, ", "));
   };
+}
+
+// The keys of [input.json]: JsonFieldMap's paths by name (the loader, validation and describe share it).
+template <typename Map, typename Str = std::conditional_t<std::is_const_v<Map>, const std::string, std::string>>
+std::vector<std::pair<std::string_view, Str*>> JsonFieldPaths(Map& m) {
+  return {{"recipient", &m.recipient},   {"outcome", &m.outcome},       {"time", &m.time},
+          {"sender", &m.sender},         {"message_id", &m.message_id}, {"campaign", &m.campaign},
+          {"tenant", &m.tenant},         {"sending_ip", &m.sending_ip}, {"mx_host", &m.mx_host},
+          {"mx_ip", &m.mx_ip},           {"code", &m.code},             {"enhanced", &m.enhanced},
+          {"text", &m.text},             {"attempt", &m.attempt}};
+}
+
+std::string JoinNames(const std::vector<std::string_view>& names) {
+  std::string out;
+  for (std::string_view n : names) absl::StrAppend(&out, out.empty() ? "" : ", ", Av(n));
+  return out;
 }
 
 std::string SetFormat(Format& out, const std::string& name) {
@@ -150,7 +167,7 @@ const std::vector<Section>& Schema() {
            {"powermta_header", Type::kString,
             StringField([](Config& c) -> std::string& { return c.input.powermta_header; })},
        },
-       {{"formats", MapKind::kFormats}}},
+       {{"formats", MapKind::kFormats}, {"json", MapKind::kJsonFields}, {"json_outcomes", MapKind::kJsonOutcomes}}},
       {"processing",
        {
            {"workers", Type::kInt, IntField<int>([](Config& c) -> int& { return c.processing.workers; }, 1, 256)},
@@ -352,6 +369,10 @@ class Loader {
   }
 
   void SetMapEntry(MapKind kind, const std::string& name, const std::string& value, const std::string& origin) {
+    if (kind == MapKind::kJsonFields || kind == MapKind::kJsonOutcomes) {
+      SetJsonEntry(kind, name, value, origin);
+      return;
+    }
     if (kind == MapKind::kFormats) {
       Format f;
       std::string err = SetFormat(f, value);
@@ -373,6 +394,38 @@ class Loader {
     p.origin[name] = origin;
   }
 
+  // [input.json] KEY = "dotted.path" (keys: JsonFieldMap's fields); [input.json_outcomes] VALUE = "outcome".
+  void SetJsonEntry(MapKind kind, const std::string& name, const std::string& value, const std::string& origin) {
+    JsonFieldMap& m = config_.input.json;
+    if (kind == MapKind::kJsonOutcomes) {
+      static constexpr Outcome kOutcomes[] = {Outcome::kDelivered, Outcome::kDeferred,  Outcome::kBounced,
+                                              Outcome::kExpired,   Outcome::kRejected,  Outcome::kOutOfBand,
+                                              Outcome::kComplaint};
+      std::vector<std::string_view> names;
+      for (Outcome o : kOutcomes) {
+        names.push_back(OutcomeName(o));
+        if (value == OutcomeName(o)) {
+          m.outcome_values.emplace_back(name, o);
+          return;
+        }
+      }
+      Error(origin, absl::StrCat("[input.json_outcomes] \"", name, "\": unknown outcome \"", value, "\"",
+                                 Suggest(value, names), "; outcomes: ", JoinNames(names)));
+      return;
+    }
+    std::vector<std::string_view> names;
+    for (const auto& [key, field] : JsonFieldPaths(m)) {
+      names.push_back(key);
+      if (name == key) {
+        *field = value;
+        origins_[absl::StrCat("input.json.", name)] = origin;
+        return;
+      }
+    }
+    Error(origin, absl::StrCat("[input.json] unknown key '", name, "'", Suggest(name, names),
+                               "; keys: ", JoinNames(names)));
+  }
+
   void LoadEnv(const Environment& env) {
     for (const auto& [var, value] : env) {
       if (!StartsWith(var, kEnvPrefix)) continue;
@@ -382,11 +435,13 @@ class Loader {
       bool done = false;
       for (const Section& s : Schema()) {
         for (const SubTable& t : s.tables) {
+          // [input.json] keys keep their underscores; outcome values are free text (file only).
+          if (t.kind == MapKind::kJsonOutcomes) continue;
           if (t.kind == MapKind::kFormats) continue;  // topic names do not survive upper-casing
           std::string prefix = Upper(absl::StrCat(Av(s.name), "_", Av(t.name), "_"));
           if (StartsWith(rest, prefix) && rest.size() > prefix.size()) {
             std::string name = Lower(rest.substr(prefix.size()));
-            std::replace(name.begin(), name.end(), '_', '.');
+            if (t.kind != MapKind::kJsonFields) std::replace(name.begin(), name.end(), '_', '.');
             SetMapEntry(t.kind, name, value, origin);
             done = true;
           }
@@ -569,6 +624,21 @@ bool ValidListen(std::string_view s) {
 }
 
 void Validate(Loader& l, Config& c) {
+  // Each path alone (so the error names its line), then the whole map (outcome values).
+  bool json_paths_ok = true;
+  for (const auto& [key, path] : JsonFieldPaths(c.input.json)) {
+    JsonFieldMap one;
+    for (const auto& [k, p] : JsonFieldPaths(one)) {
+      if (k == key) *p = *path;
+    }
+    if (absl::Status s = ValidateJsonFieldMap(one); !s.ok()) {
+      l.Error(l.OriginOf("input.json", key), absl::StrCat("[input.json] ", s.message()));
+      json_paths_ok = false;
+    }
+  }
+  if (absl::Status s = ValidateJsonFieldMap(c.input.json); json_paths_ok && !s.ok()) {
+    l.Error(l.OriginOf("input.json_outcomes", ""), absl::StrCat("[input.json_outcomes] ", s.message()));
+  }
   if (c.kafka.brokers.empty()) {
     l.Error(l.OriginOf("kafka", "brokers"), "[kafka] brokers is required (or BOUNCESTREAM_KAFKA_BROKERS)");
   }
@@ -732,6 +802,15 @@ std::string DescribeConfig(const Config& c) {
   if (!c.input.formats.empty()) {
     out += "\n[input.formats]\n";
     for (const auto& [t, f] : c.input.formats) absl::StrAppend(&out, Quote(t), " = ", Quote(FormatName(f)), "\n");
+  }
+  out += "\n[input.json]\n";
+  const JsonFieldMap& jm = c.input.json;
+  for (const auto& [k, v] : JsonFieldPaths(jm)) kv(k, *v);
+  if (!jm.outcome_values.empty()) {
+    out += "\n[input.json_outcomes]\n";
+    for (const auto& [value, o] : jm.outcome_values) {
+      absl::StrAppend(&out, Quote(value), " = ", Quote(OutcomeName(o)), "\n");
+    }
   }
   out += "\n[processing]\n";
   kn("workers", c.processing.workers);

@@ -67,6 +67,8 @@ struct InputOptions {
   Format format = Format::kAuto;        // every input topic; kAuto = detected from each message
   std::map<std::string, Format> formats;  // per-topic override
   std::string powermta_header;          // ParserOptions::powermta_header
+  // [input.json] and [input.json_outcomes]: where `--format json` finds each field (ParserOptions::json).
+  JsonFieldMap json;
 };
 
 struct ProcessingOptions {

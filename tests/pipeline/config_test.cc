@@ -320,5 +320,86 @@ TEST(ConfigTest, KubernetesConfigsLoad) {
   EXPECT_EQ(LoadConfigFile("/nonexistent/bouncestream.toml", {}).status().code(), absl::StatusCode::kNotFound);
 }
 
+// [input.json]: the field map of `--format json`, from the file and the environment, shown by describe.
+TEST(ConfigTest, JsonFieldMap) {
+  absl::StatusOr<Config> defaults = ParseConfig(kMinimal, "min.toml", {});
+  ASSERT_TRUE(defaults.ok()) << defaults.status();
+  EXPECT_EQ(defaults->input.json.recipient, JsonFieldMap().recipient);
+  EXPECT_TRUE(defaults->input.json.outcome_values.empty());
+  absl::StatusOr<Config> c = ParseConfig(std::string(kMinimal) + R"(
+[input]
+format = "json"
+
+[input.json]
+recipient = "rcpt.address"
+outcome = "result"
+time = "ts"
+text = "smtp.reply"
+code = "smtp.code"
+enhanced = "smtp.status"
+sending_ip = "egress\\.ip"
+campaign = "meta.campaign"
+
+[input.json_outcomes]
+ok = "delivered"
+soft = "deferred"
+hard = "bounced"
+)",
+                                         "json.toml", {{"BOUNCESTREAM_INPUT_JSON_MX_HOST", "peer.host"}});
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->input.format, Format::kJsonMapping);
+  const JsonFieldMap& m = c->input.json;
+  EXPECT_EQ(m.recipient, "rcpt.address");
+  EXPECT_EQ(m.outcome, "result");
+  EXPECT_EQ(m.time, "ts");
+  EXPECT_EQ(m.text, "smtp.reply");
+  EXPECT_EQ(m.code, "smtp.code");
+  EXPECT_EQ(m.enhanced, "smtp.status");
+  EXPECT_EQ(m.sending_ip, "egress\\.ip");
+  EXPECT_EQ(m.campaign, "meta.campaign");
+  EXPECT_EQ(m.mx_host, "peer.host");  // BOUNCESTREAM_INPUT_JSON_MX_HOST keeps its underscore
+  EXPECT_EQ(m.sender, "");
+  ASSERT_EQ(m.outcome_values.size(), 3u);
+  std::map<std::string, Outcome> outcomes(m.outcome_values.begin(), m.outcome_values.end());
+  EXPECT_EQ(outcomes, (std::map<std::string, Outcome>{
+                          {"ok", Outcome::kDelivered}, {"soft", Outcome::kDeferred}, {"hard", Outcome::kBounced}}));
+  // Describe writes the map so that it parses back to the same configuration.
+  const std::string described = DescribeConfig(*c);
+  EXPECT_NE(described.find("[input.json]\nrecipient = \"rcpt.address\"\n"), std::string::npos) << described;
+  absl::StatusOr<Config> again = ParseConfig(described, "described.toml", {});
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_EQ(DescribeConfig(*again), described);
+}
+
+TEST(ConfigTest, JsonFieldMapErrorsNameTheLine) {
+  absl::StatusOr<Config> c = ParseConfig(std::string(kMinimal) + R"(
+[input.json]
+recipient = "to"
+recipeint_domain = "x"
+time = "a..b"
+
+[input.json_outcomes]
+ok = "deliverd"
+)",
+                                         "bad.toml", {});
+  ASSERT_FALSE(c.ok());
+  const std::string m = Message(c);
+  // kMinimal has 4 lines (with the leading newline), then a blank line: [input.json] is line 6.
+  EXPECT_NE(m.find("bad.toml:8: [input.json] unknown key 'recipeint_domain'"), std::string::npos) << m;
+  EXPECT_NE(m.find("bad.toml:12: [input.json_outcomes] \"ok\": unknown outcome \"deliverd\" (did you mean 'delivered'?)"),
+            std::string::npos) << m;
+  EXPECT_NE(m.find("bad.toml:9: [input.json] json mapping: field 'time' has a malformed path 'a..b'"), std::string::npos)
+      << m;
+  // The required paths cannot be emptied.
+  absl::StatusOr<Config> empty = ParseConfig(std::string(kMinimal) + "[input.json]\nrecipient = \"\"\n", "e.toml", {});
+  ASSERT_FALSE(empty.ok());
+  EXPECT_NE(Message(empty).find("e.toml:6: [input.json] json mapping: field 'recipient' needs a path"), std::string::npos)
+      << Message(empty);
+  absl::StatusOr<Config> env = ParseConfig(kMinimal, "min.toml", {{"BOUNCESTREAM_INPUT_JSON_RCPT", "x"}});
+  ASSERT_FALSE(env.ok());
+  EXPECT_NE(Message(env).find("environment BOUNCESTREAM_INPUT_JSON_RCPT: [input.json] unknown key 'rcpt'"),
+            std::string::npos) << Message(env);
+}
+
 }  // namespace
 }  // namespace bs

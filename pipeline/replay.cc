@@ -136,6 +136,7 @@ absl::StatusOr<PipelineStats> RunReplay(const ReplayOptions& options, std::share
   dopts.decider = options.decider;
   dopts.partitions = static_cast<int>(options.inputs.size());
   dopts.classified = options.classified;
+  dopts.late_output = options.late;
   dopts.hash_addresses = options.hash_addresses;
   dopts.address_hash_key = options.address_hash_key;
   DecideStage decide(dopts, sink, stats);

@@ -29,6 +29,7 @@ struct ReplayOptions {
   Format format = Format::kAuto;  // kAuto: detected per file from its first bytes
   int threads = 1;
   bool classified = false;
+  bool late = false;  // also write late events (DIR/late.jsonl)
   // Year for year-less timestamps; 0 = each file's modification time decides.
   int year = 0;
   AlertPolicy policy;

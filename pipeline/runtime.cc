@@ -477,6 +477,7 @@ absl::Status Runtime::Impl::Connect() {
                                                                 {"suppressions", &config_.topics.suppressions},
                                                                 {"dlq", &config_.topics.dlq},
                                                                 {"classified", &config_.topics.classified},
+                                                                {"late", &config_.topics.late},
                                                                 {"changelog", &config_.topics.changelog}};
   int max_input_partitions = 1;
   for (const std::string& t : config_.kafka.input_topics) {
@@ -539,9 +540,12 @@ void Runtime::Impl::StartThreads() {
   dopts.policy.idle_timeout_ms = 0;
   dopts.partitions = static_cast<int>(slots_.size());
   dopts.classified = options_.backfill ? options_.backfill_classified : !config_.topics.classified.empty();
+  dopts.late_output = options_.backfill ? options_.backfill_late : !config_.topics.late.empty();
   dopts.state_per_partition = true;
   dopts.decider = config_.decisions;
   dopts.decider.track_changelog = !options_.backfill;
+  dopts.hash_addresses = config_.privacy.hash_addresses;
+  dopts.address_hash_key = config_.privacy.hash_key;
   Sink& sink = options_.backfill ? *options_.backfill_sink : static_cast<Sink&>(*this);
   decide_ = std::make_unique<DecideStage>(dopts, sink, stats_);
   had_events_.assign(slots_.size(), false);
@@ -773,6 +777,7 @@ absl::Status Runtime::Impl::Write(OutputKind kind, std::string_view key, std::st
     case OutputKind::kSuppressions: topic = &config_.topics.suppressions; break;
     case OutputKind::kDeadLetters: topic = &config_.topics.dlq; break;
     case OutputKind::kClassified: topic = &config_.topics.classified; break;
+    case OutputKind::kLate: topic = &config_.topics.late; break;
   }
   if (topic == nullptr || topic->empty()) return absl::OkStatus();
   WorkItem* item = current_;

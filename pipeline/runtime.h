@@ -62,6 +62,7 @@ class Runtime {
     int64_t to_ms = -1;
     Sink* backfill_sink = nullptr;
     bool backfill_classified = false;  // also write every classified event to the sink
+    bool backfill_late = false;        // also write late events to the sink
   };
 
   static absl::StatusOr<std::unique_ptr<Runtime>> Create(Options options);

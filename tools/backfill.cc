@@ -78,7 +78,7 @@ int RunBackfill(const Flags& flags) {
   }
   const std::string out_dir = flags.Get("out", "out");
   const bool quiet = flags.Has("quiet");
-  auto sink = NdjsonSink::Open(out_dir, flags.Has("classified"));
+  auto sink = NdjsonSink::Open(out_dir, flags.Has("classified"), flags.Has("late"));
   if (!sink.ok()) {
     std::fprintf(stderr, "bouncestream replay: %s\n", std::string(sink.status().message()).c_str());
     return 1;
@@ -91,6 +91,7 @@ int RunBackfill(const Flags& flags) {
   options.to_ms = to_ms;
   options.backfill_sink = sink->get();
   options.backfill_classified = flags.Has("classified");
+  options.backfill_late = flags.Has("late");
   options.log = [quiet](int level, std::string_view m) {
     if (level >= 2 || (!quiet && level >= 1)) {
       std::fprintf(stderr, "bouncestream replay: %.*s\n", static_cast<int>(m.size()), m.data());

@@ -6,7 +6,7 @@
 set -euo pipefail
 mode=${1:-build}
 pkgs=(g++ cmake ninja-build pkg-config librdkafka-dev libsimdjson-dev libabsl-dev libre2-dev libbenchmark-dev
-      libgtest-dev libtomlplusplus-dev libzstd-dev zlib1g-dev)
+      libgtest-dev libtomlplusplus-dev libzstd-dev zlib1g-dev libssl-dev)
 if [ "$mode" = test ]; then
   pkgs+=(zstd python3 python3-yaml kcat openjdk-17-jre-headless maven clang-14 libclang-rt-14-dev util-linux
          libsisimai-perl mtail jq time)

@@ -21,6 +21,7 @@ constexpr Subcommand kSubcommands[] = {
     {"run", bs::tools::RunRun, "run the Kafka consumer-group service (--config FILE)"},
     {"tail", bs::tools::RunTail, "follow the alert topic"},
     {"config", bs::tools::RunConfig, "config check FILE: validate a configuration file"},
+    {"hash-address", bs::tools::RunHashAddress, "the keyed hash outputs carry for an address ([privacy])"},
 };
 
 void PrintUsage(FILE* out) {

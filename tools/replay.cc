@@ -39,6 +39,8 @@ options:
   --rules DIR     rule files (default: the rules built into the binary)
   --year YYYY     year of year-less syslog timestamps (default: from each file's mtime)
   --classified    also write DIR/classified.jsonl (every event with its classification)
+  --late          also write DIR/late.jsonl: events that arrived after every alert window holding them
+                  had closed (later than out-of-orderness + grace); always counted in the summary
   --window-minutes M   alert window size (default 5, or the config's)
   --config FILE   take [alerts], [decisions], [input] and [rules] from a service config (flags win)
   --summary-json FILE  also write the summary's counts as JSON (for scripts and tests)
@@ -50,7 +52,8 @@ Backfill from Kafka (same pipeline, no consumer group, no commits, outputs to DI
   TIME is ISO 8601 (2026-11-02T08:00:00Z) or epoch milliseconds; records are chosen by their Kafka
   timestamp, from the first at or after --from up to the first at or after --to (default: the end of
   each partition when the backfill starts). --config FILE takes brokers and librdkafka properties
-  (TLS, SASL) from a service config; --format, --threads, --rules, --classified, --window-minutes apply.
+  (TLS, SASL) from a service config; --format, --threads, --rules, --classified, --late, --window-minutes
+  apply.
 
 exit codes: 0 ok, 1 runtime error (unreadable file, unknown format), 2 usage error)";
 
@@ -199,7 +202,7 @@ int RunReplay(const Args& args) {
   Flags flags;
   if (absl::Status s = flags.Parse(args, {"format", "out", "threads", "rules", "year", "window-minutes", "summary-json",
                                          "brokers", "topic", "from", "to", "config"},
-                                   {"help", "classified", "quiet"});
+                                   {"help", "classified", "late", "quiet"});
       !s.ok()) {
     return UsageError("replay", s);
   }
@@ -212,7 +215,7 @@ int RunReplay(const Args& args) {
   RuleSet::Options ropts;
   ropts.dir = flags.Get("rules");
   if (flags.Has("config")) {
-    absl::StatusOr<Config> config = LoadConfigFile(flags.Get("config"), ProcessEnvironment());
+    absl::StatusOr<Config> config = LoadConfigFile(flags.Get("config"), ProcessEnvironment(), ConfigUse::kReplay);
     if (!config.ok()) {
       std::fprintf(stderr, "bouncestream replay: %s\n", std::string(config.status().message()).c_str());
       return 2;
@@ -220,6 +223,8 @@ int RunReplay(const Args& args) {
     options.policy = config->alerts;
     options.decider = config->decisions;
     options.json = config->input.json;
+    options.hash_addresses = config->privacy.hash_addresses;
+    options.address_hash_key = config->privacy.hash_key;
     if (!flags.Has("format")) options.format = config->input.format;
     if (!flags.Has("rules")) ropts.dir = config->rules.dir;
     ropts.override_dir = config->rules.local_dir;
@@ -247,6 +252,7 @@ int RunReplay(const Args& args) {
     if (options.policy.window_ms % options.policy.advance_ms != 0) options.policy.advance_ms = options.policy.window_ms;
   }
   options.classified = flags.Has("classified");
+  options.late = flags.Has("late");
   const bool quiet = flags.Has("quiet");
   if (flags.positional().empty()) {
     auto samples = BundledSamples();
@@ -264,7 +270,7 @@ int RunReplay(const Args& args) {
     return 1;
   }
   std::string out_dir = flags.Get("out", "out");
-  auto sink = NdjsonSink::Open(out_dir, options.classified);
+  auto sink = NdjsonSink::Open(out_dir, options.classified, options.late);
   if (!sink.ok()) {
     std::fprintf(stderr, "bouncestream replay: %s\n", std::string(sink.status().message()).c_str());
     return 1;

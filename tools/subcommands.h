@@ -17,6 +17,7 @@ int RunGen(const Args& args);
 int RunRun(const Args& args);
 int RunTail(const Args& args);
 int RunConfig(const Args& args);
+int RunHashAddress(const Args& args);
 
 }  // namespace bs::tools
 

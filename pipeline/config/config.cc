@@ -29,12 +29,13 @@ namespace {
 
 constexpr std::string_view kEnvPrefix = "BOUNCESTREAM_";
 
-enum class Type : uint8_t { kString, kInt, kBool, kStringList };
+enum class Type : uint8_t { kString, kInt, kBool, kStringList, kDouble };
 
 struct Value {
   Type type = Type::kString;
   std::string s;
   int64_t i = 0;
+  double d = 0;
   bool b = false;
   std::vector<std::string> list;
 };
@@ -48,8 +49,9 @@ struct Field {
   Setter set;
 };
 
-// A sub-table whose keys are free (librdkafka properties, per-topic formats).
-enum class MapKind : uint8_t { kProperties, kConsumerProperties, kProducerProperties, kFormats, kJsonFields, kJsonOutcomes };
+// A sub-table whose keys are free: librdkafka properties and per-topic formats (string maps), per-kind
+// and per-provider alert thresholds, per-tenant decision policies (tables of known keys).
+enum class MapKind : uint8_t { kProperties, kConsumerProperties, kProducerProperties, kFormats, kJsonFields, kJsonOutcomes, kThresholds, kTenants };
 struct SubTable {
   std::string_view name;
   MapKind kind;
@@ -73,6 +75,14 @@ Setter IntField(std::function<T&(Config&)> get, int64_t lo, int64_t hi, int64_t 
   return [get, lo, hi, scale](Config& c, const Value& v) {
     if (v.i < lo || v.i > hi) return absl::StrCat("must be between ", lo, " and ", hi);
     get(c) = static_cast<T>(v.i * scale);
+    return std::string();
+  };
+}
+
+Setter DoubleField(std::function<double&(Config&)> get, double lo, double hi) {
+  return [get, lo, hi](Config& c, const Value& v) {
+    if (!(v.d >= lo && v.d <= hi)) return absl::StrCat("must be between ", lo, " and ", hi);
+    get(c) = v.d;
     return std::string();
   };
 }
@@ -153,6 +163,7 @@ const std::vector<Section>& Schema() {
             StringField([](Config& c) -> std::string& { return c.topics.suppressions; })},
            {"dlq", Type::kString, StringField([](Config& c) -> std::string& { return c.topics.dlq; })},
            {"classified", Type::kString, StringField([](Config& c) -> std::string& { return c.topics.classified; })},
+           {"late", Type::kString, StringField([](Config& c) -> std::string& { return c.topics.late; })},
            {"changelog", Type::kString, StringField([](Config& c) -> std::string& { return c.topics.changelog; })},
            {"repartition", Type::kString,
             StringField([](Config& c) -> std::string& { return c.topics.repartition; })},
@@ -200,6 +211,94 @@ const std::vector<Section>& Schema() {
            {"stale_after_minutes", Type::kInt,
             IntField<int64_t>([](Config& c) -> int64_t& { return c.alerts.stale_after_ms; }, 1, 30 * 24 * 60,
                               60 * 1000)},
+           {"idle_timeout_minutes", Type::kInt,
+            IntField<int64_t>([](Config& c) -> int64_t& { return c.alerts.idle_timeout_ms; }, 0, 7 * 24 * 60,
+                              60 * 1000)},
+           {"update_factor", Type::kDouble,
+            DoubleField([](Config& c) -> double& { return c.alerts.update_factor; }, 1, 1000)},
+           {"update_cooldown_minutes", Type::kInt,
+            IntField<int64_t>([](Config& c) -> int64_t& { return c.alerts.update_cooldown_ms; }, 0, 24 * 60,
+                              60 * 1000)},
+           {"key_ttl_hours", Type::kInt,
+            IntField<int64_t>([](Config& c) -> int64_t& { return c.alerts.key_ttl_ms; }, 0, 365 * 24,
+                              3600 * 1000)},
+           {"baseline_alpha", Type::kDouble,
+            DoubleField([](Config& c) -> double& { return c.alerts.baseline_alpha; }, 0.001, 1)},
+           {"cold_start_rate", Type::kDouble,
+            DoubleField([](Config& c) -> double& { return c.alerts.cold_start_rate; }, 0, 1)},
+           {"rising_delta", Type::kDouble, DoubleField([](Config& c) -> double& { return c.alerts.rising_delta; }, 0, 1)},
+           {"escalation_run_minutes", Type::kInt,
+            IntField<int64_t>([](Config& c) -> int64_t& { return c.alerts.escalation_run_ms; }, 0, 7 * 24 * 60,
+                              60 * 1000)},
+           {"ageing_after_minutes", Type::kInt,
+            IntField<int64_t>([](Config& c) -> int64_t& { return c.alerts.ageing_after_ms; }, 0, 30 * 24 * 60,
+                              60 * 1000)},
+           {"ageing_attempts", Type::kInt,
+            IntField<uint16_t>([](Config& c) -> uint16_t& { return c.alerts.ageing_attempts; }, 1, 65535)},
+       },
+       {{"thresholds", MapKind::kThresholds}}},
+      {"decisions",
+       {
+           {"reengage_campaigns", Type::kInt,
+            IntField<int>([](Config& c) -> int& { return c.decisions.policy.reengage_campaigns; }, 1,
+                          kMaxStreakCampaigns)},
+           {"verify_attempts", Type::kInt,
+            IntField<int>([](Config& c) -> int& { return c.decisions.policy.verify_attempts; }, 1, 255)},
+           {"verify_min_campaigns", Type::kInt,
+            IntField<int>([](Config& c) -> int& { return c.decisions.policy.verify_min_campaigns; }, 1,
+                          kMaxStreakCampaigns)},
+           {"suppress_repeated_storage_exceeded", Type::kBool,
+            BoolField([](Config& c) -> bool& { return c.decisions.policy.suppress_repeated_storage_exceeded; })},
+           {"mailbox_full_campaigns", Type::kInt,
+            IntField<int>([](Config& c) -> int& { return c.decisions.policy.mailbox_full_campaigns; }, 0,
+                          kMaxStreakCampaigns)},
+           {"mailbox_full_min_span_days", Type::kInt,
+            IntField<int64_t>([](Config& c) -> int64_t& { return c.decisions.policy.mailbox_full_min_span_ms; }, 0,
+                              3650, kDayMs)},
+           {"unsuppress_on_delivery", Type::kBool,
+            BoolField([](Config& c) -> bool& { return c.decisions.policy.unsuppress_on_delivery; })},
+           {"campaign_fallback", Type::kString,
+            EnumField<CampaignFallback>([](Config& c) -> CampaignFallback& { return c.decisions.campaign_fallback; },
+                                        {{"none", CampaignFallback::kNone},
+                                         {"sender_tag", CampaignFallback::kSenderTag},
+                                         {"day", CampaignFallback::kDay},
+                                         {"sender_tag_or_day", CampaignFallback::kSenderTagOrDay}})},
+           {"sender_tag_separator", Type::kString,
+            [](Config& c, const Value& v) {
+              if (v.s.size() != 1 || v.s[0] == '@') return std::string("must be one character other than '@'");
+              c.decisions.sender_tag_separator = v.s[0];
+              return std::string();
+            }},
+           {"history_ttl_days", Type::kInt,
+            IntField<int64_t>([](Config& c) -> int64_t& { return c.decisions.ttl.history_ms; }, 1, 3650, kDayMs)},
+           {"suppression_ttl_days", Type::kInt,
+            IntField<int64_t>([](Config& c) -> int64_t& { return c.decisions.ttl.suppression_ms; }, 1, 3650, kDayMs)},
+           {"sweep_interval_minutes", Type::kInt,
+            IntField<int64_t>([](Config& c) -> int64_t& { return c.decisions.ttl.sweep_interval_ms; }, 1, 7 * 24 * 60,
+                              60 * 1000)},
+           {"expected_addresses", Type::kInt,
+            IntField<size_t>([](Config& c) -> size_t& { return c.decisions.expected_addresses; }, 0, 1000000000)},
+       },
+       {{"tenants", MapKind::kTenants}}},
+      {"alerts.silence",  // [alerts.silence]: pipeline/window/silence_detector.h
+       {
+           {"enabled", Type::kBool, BoolField([](Config& c) -> bool& { return c.alerts.silence.enabled; })},
+           {"window_minutes", Type::kInt,
+            IntField<int64_t>([](Config& c) -> int64_t& { return c.alerts.silence.window_ms; }, 1, 24 * 60,
+                              60 * 1000)},
+           {"min_events_per_window", Type::kInt,
+            IntField<uint64_t>([](Config& c) -> uint64_t& { return c.alerts.silence.min_events_per_window; }, 1,
+                               1000000000)},
+           {"quiet_percent", Type::kInt,
+            IntField<int>([](Config& c) -> int& { return c.alerts.silence.quiet_percent; }, 0, 99)},
+           {"quiet_windows", Type::kInt,
+            IntField<int>([](Config& c) -> int& { return c.alerts.silence.quiet_windows; }, 1, 1000)},
+           {"rest_min_percent", Type::kInt,
+            IntField<int>([](Config& c) -> int& { return c.alerts.silence.rest_min_percent; }, 0, 100)},
+           {"warmup_windows", Type::kInt,
+            IntField<int>([](Config& c) -> int& { return c.alerts.silence.warmup_windows; }, 0, 1000)},
+           {"baseline_alpha", Type::kDouble,
+            DoubleField([](Config& c) -> double& { return c.alerts.silence.baseline_alpha; }, 0.001, 1)},
        },
        {}},
       {"rules",
@@ -242,6 +341,12 @@ const std::vector<Section>& Schema() {
                                           {{"text", LogOptions::Format::kText}, {"json", LogOptions::Format::kJson}})},
            {"hash_addresses", Type::kBool, BoolField([](Config& c) -> bool& { return c.log.hash_addresses; })},
            {"hash_key", Type::kString, StringField([](Config& c) -> std::string& { return c.log.hash_key; })},
+       },
+       {}},
+      {"privacy",  // [privacy]: pipeline/base/address_hash.h
+       {
+           {"hash_addresses", Type::kBool, BoolField([](Config& c) -> bool& { return c.privacy.hash_addresses; })},
+           {"hash_key", Type::kString, StringField([](Config& c) -> std::string& { return c.privacy.hash_key; })},
        },
        {}},
   };
@@ -320,6 +425,9 @@ class Loader {
     std::vector<std::string_view> names;
     for (const Field& f : section.fields) names.push_back(f.key);
     for (const SubTable& t : section.tables) names.push_back(t.name);
+    // Tables of known keys start from the section's values (a tenant's policy from [decisions]), so they
+    // are read after the section's own keys.
+    std::vector<std::pair<const SubTable*, const toml::table*>> deferred;
     for (const auto& [k, node] : table) {
       std::string_view key = k.str();
       if (const SubTable* sub = FindTable(section, key)) {
@@ -328,7 +436,16 @@ class Loader {
           Error(At(node), absl::StrCat("[", Av(section.name), "] '", Av(key), "' must be a table"));
           continue;
         }
-        LoadMap(section, *sub, *t);
+        if (sub->kind == MapKind::kThresholds || sub->kind == MapKind::kTenants) {
+          deferred.emplace_back(sub, t);
+        } else {
+          LoadMap(section, *sub, *t);
+        }
+        continue;
+      }
+      // A nested section of known keys ([alerts.silence]).
+      if (const Section* nested = FindSection(absl::StrCat(Av(section.name), ".", Av(key))); nested && node.as_table()) {
+        LoadSection(*nested, *node.as_table());
         continue;
       }
       const Field* field = FindField(section, key);
@@ -342,6 +459,120 @@ class Loader {
         continue;
       }
       Apply(section, *field, *v, At(node));
+    }
+    for (const auto& [sub, t] : deferred) {
+      if (sub->kind == MapKind::kThresholds) {
+        LoadThresholds(*t);
+      } else {
+        LoadTenants(section, *t);
+      }
+    }
+  }
+
+  // [alerts.thresholds.KIND] min_attempts, min_count, min_rate, baseline_factor; and
+  // [alerts.thresholds.KIND.PROVIDER] with the same keys, starting from the kind's values.
+  void LoadThresholds(const toml::table& t) {
+    std::vector<std::string_view> kinds;
+    for (int i = 0; i < kAlertKindCount; ++i) kinds.push_back(AlertKindName(static_cast<AlertKind>(i)));
+    for (const auto& [k, node] : t) {
+      std::string_view name = k.str();
+      auto it = std::find(kinds.begin(), kinds.end(), name);
+      const toml::table* kt = node.as_table();
+      if (it == kinds.end() || kt == nullptr) {
+        Error(At(node), absl::StrCat("[alerts.thresholds] '", Av(name), "' is not an alert kind",
+                                     Suggest(name, kinds), "; kinds: ", absl::StrJoin(kinds, ", ", AvFormatter())));
+        continue;
+      }
+      const AlertKind kind = static_cast<AlertKind>(it - kinds.begin());
+      const std::string where = absl::StrCat("[alerts.thresholds.", Av(name), "]");
+      KindThreshold& base = config_.alerts.thresholds[static_cast<size_t>(kind)];
+      std::vector<std::pair<std::string_view, const toml::table*>> providers;
+      for (const auto& [pk, pnode] : *kt) {
+        if (const toml::table* pt = pnode.as_table()) {
+          providers.emplace_back(pk.str(), pt);
+          continue;
+        }
+        SetThresholdKey(where, pk.str(), pnode, base);
+      }
+      for (const auto& [pname, pt] : providers) {
+        std::optional<Provider> provider = ProviderFromName(pname);
+        if (!provider) {
+          Error(At(*pt), absl::StrCat(where, " '", Av(pname), "' is neither a threshold key nor a provider name"));
+          continue;
+        }
+        auto key = std::make_pair(*provider, kind);
+        auto existing = config_.alerts.provider_thresholds.find(key);
+        KindThreshold th = existing != config_.alerts.provider_thresholds.end() ? existing->second : base;
+        const std::string pwhere = absl::StrCat("[alerts.thresholds.", Av(name), ".", Av(pname), "]");
+        for (const auto& [pk, pnode] : *pt) SetThresholdKey(pwhere, pk.str(), pnode, th);
+        config_.alerts.provider_thresholds[key] = th;
+      }
+    }
+  }
+
+  void SetThresholdKey(std::string_view where, std::string_view key, const toml::node& node, KindThreshold& th) {
+    std::optional<double> v;
+    if (const auto* i = node.as_integer()) v = static_cast<double>(i->get());
+    if (const auto* f = node.as_floating_point()) v = f->get();
+    const bool is_count = key == "min_attempts" || key == "min_count";
+    if (!is_count && key != "min_rate" && key != "baseline_factor") {
+      Error(At(node), absl::StrCat(Av(where), " unknown key '", Av(key), "'",
+                                   Suggest(key, {"min_attempts", "min_count", "min_rate", "baseline_factor"})));
+      return;
+    }
+    if (!v || (is_count && node.as_integer() == nullptr)) {
+      Error(At(node), absl::StrCat(Av(where), " ", Av(key), " must be ", is_count ? "an integer" : "a number"));
+      return;
+    }
+    if (is_count && (*v < 1 || *v > 1e9)) {
+      Error(At(node), absl::StrCat(Av(where), " ", Av(key), " must be between 1 and 1000000000"));
+      return;
+    }
+    if (key == "min_rate" && !(*v >= 0 && *v <= 1)) {
+      Error(At(node), absl::StrCat(Av(where), " min_rate must be between 0 and 1 (a share of attempts)"));
+      return;
+    }
+    if (key == "baseline_factor" && !(*v >= 0 && *v <= 1000)) {
+      Error(At(node), absl::StrCat(Av(where), " baseline_factor must be between 0 and 1000"));
+      return;
+    }
+    if (key == "min_attempts") th.min_attempts = static_cast<uint64_t>(*v);
+    if (key == "min_count") th.min_count = static_cast<uint64_t>(*v);
+    if (key == "min_rate") th.min_rate = *v;
+    if (key == "baseline_factor") th.baseline_factor = *v;
+  }
+
+  // [decisions.tenants.NAME]: the policy keys of [decisions] for records of tenant NAME, starting from
+  // the [decisions] values of the file.
+  void LoadTenants(const Section& section, const toml::table& t) {
+    static constexpr std::string_view kPolicyKeys[] = {
+        "reengage_campaigns",     "verify_attempts",         "verify_min_campaigns", "suppress_repeated_storage_exceeded",
+        "mailbox_full_campaigns", "mailbox_full_min_span_days", "unsuppress_on_delivery"};
+    std::vector<std::string_view> names(std::begin(kPolicyKeys), std::end(kPolicyKeys));
+    for (const auto& [k, node] : t) {
+      std::string tenant(k.str());
+      const toml::table* tt = node.as_table();
+      if (tt == nullptr) {
+        Error(At(node), absl::StrCat("[decisions.tenants] \"", tenant, "\" must be a table ([decisions.tenants.",
+                                     tenant, "])"));
+        continue;
+      }
+      Config scratch;
+      scratch.decisions.policy = config_.decisions.policy;
+      const std::string where = absl::StrCat("[decisions.tenants.", tenant, "]");
+      for (const auto& [fk, fnode] : *tt) {
+        std::string_view key = fk.str();
+        const Field* field = FindField(section, key);
+        if (field == nullptr || std::find(names.begin(), names.end(), key) == names.end()) {
+          Error(At(fnode), absl::StrCat(where, " unknown key '", Av(key), "' (a tenant sets only ",
+                                        absl::StrJoin(names, ", ", AvFormatter()), ")", Suggest(key, names)));
+          continue;
+        }
+        std::optional<Value> v = FromToml(*field, fnode);
+        std::string err = v ? field->set(scratch, *v) : absl::StrCat("must be ", TypeName(field->type));
+        if (!err.empty()) Error(At(fnode), absl::StrCat(where, " ", Av(key), " ", err));
+      }
+      config_.decisions.tenant_policies[tenant] = scratch.decisions.policy;
     }
   }
 
@@ -435,9 +666,10 @@ class Loader {
       bool done = false;
       for (const Section& s : Schema()) {
         for (const SubTable& t : s.tables) {
+          // Topic and tenant names do not survive upper-casing; thresholds are tables of tables.
           // [input.json] keys keep their underscores; outcome values are free text (file only).
           if (t.kind == MapKind::kJsonOutcomes) continue;
-          if (t.kind == MapKind::kFormats) continue;  // topic names do not survive upper-casing
+          if (t.kind == MapKind::kFormats || t.kind == MapKind::kThresholds || t.kind == MapKind::kTenants) continue;
           std::string prefix = Upper(absl::StrCat(Av(s.name), "_", Av(t.name), "_"));
           if (StartsWith(rest, prefix) && rest.size() > prefix.size()) {
             std::string name = Lower(rest.substr(prefix.size()));
@@ -486,7 +718,8 @@ class Loader {
  private:
   static std::string Upper(std::string_view s) {
     std::string out(s);
-    for (char& c : out) c = (c >= 'a' && c <= 'z') ? static_cast<char>(c - 'a' + 'A') : c;
+    // "alerts.silence" → "ALERTS_SILENCE" (environment variable names have no dots).
+    for (char& c : out) c = (c >= 'a' && c <= 'z') ? static_cast<char>(c - 'a' + 'A') : c == '.' ? '_' : c;
     return out;
   }
   static std::string Lower(std::string_view s) {
@@ -518,6 +751,7 @@ class Loader {
       case Type::kInt: return "an integer";
       case Type::kBool: return "true or false";
       case Type::kStringList: return "a list of strings";
+      case Type::kDouble: return "a number";
     }
     return "?";
   }
@@ -544,6 +778,16 @@ class Loader {
           return v;
         }
         return std::nullopt;
+      case Type::kDouble:
+        if (const auto* i = n.as_integer()) {
+          v.d = static_cast<double>(i->get());
+          return v;
+        }
+        if (const auto* d = n.as_floating_point()) {
+          v.d = d->get();
+          return v;
+        }
+        return std::nullopt;
       case Type::kStringList:
         if (const auto* s = n.as_string()) {
           v.list.push_back(s->get());
@@ -562,6 +806,11 @@ class Loader {
     return std::nullopt;
   }
 
+  // absl::StrJoin over std::string_view (Debian's Abseil has its own string_view type).
+  struct AvFormatter {
+    void operator()(std::string* out, std::string_view s) const { out->append(s.data(), s.size()); }
+  };
+
   static std::optional<Value> FromString(const Field& f, const std::string& s) {
     Value v;
     v.type = f.type;
@@ -571,6 +820,9 @@ class Loader {
         return v;
       case Type::kInt:
         if (!absl::SimpleAtoi(Av(s), &v.i)) return std::nullopt;
+        return v;
+      case Type::kDouble:
+        if (!absl::SimpleAtod(Av(s), &v.d)) return std::nullopt;
         return v;
       case Type::kBool: {
         std::string l = Lower(s);
@@ -623,7 +875,7 @@ bool ValidListen(std::string_view s) {
   return port >= 0 && port <= 65535;  // 0: any free port (tests)
 }
 
-void Validate(Loader& l, Config& c) {
+void Validate(Loader& l, Config& c, ConfigUse use) {
   // Each path alone (so the error names its line), then the whole map (outcome values).
   bool json_paths_ok = true;
   for (const auto& [key, path] : JsonFieldPaths(c.input.json)) {
@@ -639,6 +891,19 @@ void Validate(Loader& l, Config& c) {
   if (absl::Status s = ValidateJsonFieldMap(c.input.json); json_paths_ok && !s.ok()) {
     l.Error(l.OriginOf("input.json_outcomes", ""), absl::StrCat("[input.json_outcomes] ", s.message()));
   }
+  if (absl::Status s = c.decisions.Validate(); !s.ok()) {
+    l.Error(l.OriginOf("decisions", ""), absl::StrCat("[decisions] ", s.message()));
+  }
+  if (absl::Status s = ValidateAlertPolicy(c.alerts); !s.ok()) {
+    l.Error(l.OriginOf("alerts", "advance_seconds"), absl::StrCat("[alerts] ", s.message()));
+  }
+  if (c.privacy.hash_addresses && c.privacy.hash_key.empty()) {
+    l.Error(l.OriginOf("privacy", "hash_addresses"),
+            "[privacy] hash_addresses needs hash_key (a secret: set BOUNCESTREAM_PRIVACY_HASH_KEY); a known key "
+            "would let anyone hash guessed addresses");
+  }
+  // A replay reads files: only the processing sections matter, [kafka] and [topics] may be absent.
+  if (use == ConfigUse::kReplay) return;
   if (c.kafka.brokers.empty()) {
     l.Error(l.OriginOf("kafka", "brokers"), "[kafka] brokers is required (or BOUNCESTREAM_KAFKA_BROKERS)");
   }
@@ -657,10 +922,11 @@ void Validate(Loader& l, Config& c) {
   const std::pair<const char*, const std::string*> outputs[] = {
       {"alerts", &c.topics.alerts},           {"suppressions", &c.topics.suppressions},
       {"dlq", &c.topics.dlq},                 {"classified", &c.topics.classified},
+      {"late", &c.topics.late},
       {"changelog", &c.topics.changelog},     {"repartition", &c.topics.repartition}};
   for (const auto& [key, topic] : outputs) {
     if (topic->empty()) {
-      if (std::string_view(key) != "classified") {
+      if (std::string_view(key) != "classified" && std::string_view(key) != "late") {
         l.Error(l.OriginOf("topics", key), absl::StrCat("[topics] ", key, " must name a topic"));
       }
       continue;
@@ -678,9 +944,6 @@ void Validate(Loader& l, Config& c) {
               absl::StrCat("[input.formats] \"", topic, "\" is not one of [kafka] input_topics"));
     }
   }
-  if (absl::Status s = ValidateAlertPolicy(c.alerts); !s.ok()) {
-    l.Error(l.OriginOf("alerts", "advance_seconds"), absl::StrCat("[alerts] ", s.message()));
-  }
   if (!c.metrics.listen.empty() && !ValidListen(c.metrics.listen)) {
     l.Error(l.OriginOf("metrics", "listen"),
             absl::StrCat("[metrics] listen = \"", c.metrics.listen, "\" is not host:port (or \"\" for off)"));
@@ -689,6 +952,8 @@ void Validate(Loader& l, Config& c) {
     l.Error(l.OriginOf("rules", "reload"),
             "[rules] reload = \"watch\" needs dir or local_dir (the built-in rules never change)");
   }
+  // One secret for both: the log's tokens then match the hashed outputs.
+  if (c.log.hash_addresses && c.log.hash_key.empty()) c.log.hash_key = c.privacy.hash_key;
   if (c.log.hash_addresses && c.log.hash_key.empty()) {
     c.warnings.push_back(
         "[log] hash_addresses without hash_key: addresses are hashed with a fixed key (set BOUNCESTREAM_LOG_HASH_KEY)");
@@ -701,7 +966,8 @@ std::string_view DeliveryModeName(DeliveryMode m) {
   return m == DeliveryMode::kExactlyOnce ? "exactly_once" : "at_least_once";
 }
 
-absl::StatusOr<Config> ParseConfig(std::string_view content, std::string_view file_name, const Environment& env) {
+absl::StatusOr<Config> ParseConfig(std::string_view content, std::string_view file_name, const Environment& env,
+                                   ConfigUse use) {
   Config config;
   Loader loader(file_name, config);
   toml::parse_result parsed = toml::parse(content, file_name);
@@ -712,7 +978,7 @@ absl::StatusOr<Config> ParseConfig(std::string_view content, std::string_view fi
   }
   loader.LoadToml(parsed.table());
   loader.LoadEnv(env);
-  Validate(loader, config);
+  Validate(loader, config, use);
   if (!loader.errors().empty()) {
     // File errors by line, then the environment's, then those of the file as a whole.
     auto line_of = [&](const std::string& e) -> int64_t {
@@ -728,12 +994,12 @@ absl::StatusOr<Config> ParseConfig(std::string_view content, std::string_view fi
   return config;
 }
 
-absl::StatusOr<Config> LoadConfigFile(const std::string& path, const Environment& env) {
+absl::StatusOr<Config> LoadConfigFile(const std::string& path, const Environment& env, ConfigUse use) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return absl::NotFoundError(absl::StrCat("cannot read config file ", path));
   std::stringstream ss;
   ss << in.rdbuf();
-  return ParseConfig(ss.str(), path, env);
+  return ParseConfig(ss.str(), path, env, use);
 }
 
 Environment ProcessEnvironment() {
@@ -770,6 +1036,8 @@ std::string DescribeConfig(const Config& c) {
   std::string out;
   auto kv = [&](std::string_view k, std::string_view v) { absl::StrAppend(&out, Av(k), " = ", Quote(v), "\n"); };
   auto kn = [&](std::string_view k, int64_t v) { absl::StrAppend(&out, Av(k), " = ", v, "\n"); };
+  auto kd = [&](std::string_view k, double v) { absl::StrAppend(&out, Av(k), " = ", v, "\n"); };
+  auto kb = [&](std::string_view k, bool v) { absl::StrAppend(&out, Av(k), " = ", v ? "true" : "false", "\n"); };
   out += "[kafka]\n";
   kv("brokers", c.kafka.brokers);
   kv("group_id", c.kafka.group_id);
@@ -792,6 +1060,7 @@ std::string DescribeConfig(const Config& c) {
   kv("suppressions", c.topics.suppressions);
   kv("dlq", c.topics.dlq);
   kv("classified", c.topics.classified);
+  kv("late", c.topics.late);
   kv("changelog", c.topics.changelog);
   kv("repartition", c.topics.repartition);
   absl::StrAppend(&out, "create_missing = ", c.topics.create_missing ? "true" : "false", "\n");
@@ -826,6 +1095,66 @@ std::string DescribeConfig(const Config& c) {
   kn("grace_seconds", c.alerts.grace_ms / 1000);
   kn("resolve_after_minutes", c.alerts.resolve_after_ms / 60000);
   kn("stale_after_minutes", c.alerts.stale_after_ms / 60000);
+  kn("idle_timeout_minutes", c.alerts.idle_timeout_ms / 60000);
+  kd("update_factor", c.alerts.update_factor);
+  kn("update_cooldown_minutes", c.alerts.update_cooldown_ms / 60000);
+  kn("key_ttl_hours", c.alerts.key_ttl_ms / 3600000);
+  kd("baseline_alpha", c.alerts.baseline_alpha);
+  kd("cold_start_rate", c.alerts.cold_start_rate);
+  kd("rising_delta", c.alerts.rising_delta);
+  kn("escalation_run_minutes", c.alerts.escalation_run_ms / 60000);
+  kn("ageing_after_minutes", c.alerts.ageing_after_ms / 60000);
+  kn("ageing_attempts", c.alerts.ageing_attempts);
+  out += "\n[alerts.thresholds]\n";
+  auto threshold = [&](const std::string& header, const KindThreshold& t) {
+    absl::StrAppend(&out, "\n[", header, "]\n");
+    kn("min_attempts", static_cast<int64_t>(t.min_attempts));
+    kn("min_count", static_cast<int64_t>(t.min_count));
+    kd("min_rate", t.min_rate);
+    kd("baseline_factor", t.baseline_factor);
+  };
+  for (int i = 0; i < kAlertKindCount; ++i) {
+    const std::string kind(AlertKindName(static_cast<AlertKind>(i)));
+    threshold(absl::StrCat("alerts.thresholds.", kind), c.alerts.thresholds[static_cast<size_t>(i)]);
+    for (const auto& [key, t] : c.alerts.provider_thresholds) {
+      if (key.second == static_cast<AlertKind>(i)) {
+        threshold(absl::StrCat("alerts.thresholds.", kind, ".", Av(ProviderName(key.first))), t);
+      }
+    }
+  }
+  out += "\n[decisions]\n";
+  auto policy = [&](const DecisionPolicy& p) {
+    kn("reengage_campaigns", p.reengage_campaigns);
+    kn("verify_attempts", p.verify_attempts);
+    kn("verify_min_campaigns", p.verify_min_campaigns);
+    kb("suppress_repeated_storage_exceeded", p.suppress_repeated_storage_exceeded);
+    kn("mailbox_full_campaigns", p.mailbox_full_campaigns);
+    kn("mailbox_full_min_span_days", p.mailbox_full_min_span_ms / kDayMs);
+    kb("unsuppress_on_delivery", p.unsuppress_on_delivery);
+  };
+  policy(c.decisions.policy);
+  static constexpr std::string_view kFallbacks[] = {"none", "sender_tag", "day", "sender_tag_or_day"};
+  kv("campaign_fallback", kFallbacks[static_cast<int>(c.decisions.campaign_fallback)]);
+  kv("sender_tag_separator", std::string(1, c.decisions.sender_tag_separator));
+  kn("history_ttl_days", c.decisions.ttl.history_ms / kDayMs);
+  kn("suppression_ttl_days", c.decisions.ttl.suppression_ms / kDayMs);
+  kn("sweep_interval_minutes", c.decisions.ttl.sweep_interval_ms / 60000);
+  kn("expected_addresses", static_cast<int64_t>(c.decisions.expected_addresses));
+  out += "\n[decisions.tenants]\n";
+  std::map<std::string, DecisionPolicy> tenants(c.decisions.tenant_policies.begin(), c.decisions.tenant_policies.end());
+  for (const auto& [name, p] : tenants) {
+    absl::StrAppend(&out, "\n[decisions.tenants.", Quote(name), "]\n");
+    policy(p);
+  }
+  out += "\n[alerts.silence]\n";
+  absl::StrAppend(&out, "enabled = ", c.alerts.silence.enabled ? "true" : "false", "\n");
+  kn("window_minutes", c.alerts.silence.window_ms / 60000);
+  kn("min_events_per_window", static_cast<int64_t>(c.alerts.silence.min_events_per_window));
+  kn("quiet_percent", c.alerts.silence.quiet_percent);
+  kn("quiet_windows", c.alerts.silence.quiet_windows);
+  kn("rest_min_percent", c.alerts.silence.rest_min_percent);
+  kn("warmup_windows", c.alerts.silence.warmup_windows);
+  absl::StrAppend(&out, "baseline_alpha = ", c.alerts.silence.baseline_alpha, "\n");
   out += "\n[rules]\n";
   kv("dir", c.rules.dir);
   kv("local_dir", c.rules.local_dir);
@@ -845,6 +1174,9 @@ std::string DescribeConfig(const Config& c) {
   kv("format", c.log.format == LogOptions::Format::kJson ? "json" : "text");
   absl::StrAppend(&out, "hash_addresses = ", c.log.hash_addresses ? "true" : "false", "\n");
   kv("hash_key", c.log.hash_key.empty() ? "" : "<redacted>");
+  out += "\n[privacy]\n";
+  absl::StrAppend(&out, "hash_addresses = ", c.privacy.hash_addresses ? "true" : "false", "\n");
+  kv("hash_key", c.privacy.hash_key.empty() ? "" : "<redacted>");
   return out;
 }
 

@@ -55,6 +55,7 @@ struct TopicOptions {
   std::string suppressions = "bouncestream-suppressions";  // compacted
   std::string dlq = "bouncestream-dlq";
   std::string classified;  // empty = the classified output is off
+  std::string late;        // events later than every window holding them; empty = off (they are counted)
   std::string changelog = "bouncestream-changelog";  // compacted, co-partitioned with the input
   std::string repartition = "bouncestream-repartition";
   // Create missing output topics at start (suppressions and changelog compacted; as many partitions as
@@ -108,6 +109,13 @@ struct LogOptions {
   std::string hash_key;         // the key (set it from the environment: BOUNCESTREAM_LOG_HASH_KEY)
 };
 
+// [privacy]: addresses in every output as HMAC-SHA256(hash_key, lower-cased address) in hex
+// (pipeline/base/address_hash.h, pipeline/sink/encoders.h say what is hashed where).
+struct PrivacyOptions {
+  bool hash_addresses = false;
+  std::string hash_key;  // required with hash_addresses; set it from the environment: BOUNCESTREAM_PRIVACY_HASH_KEY
+};
+
 struct Config {
   KafkaOptions kafka;
   TopicOptions topics;
@@ -119,17 +127,24 @@ struct Config {
   StateOptions state;
   MetricsOptions metrics;
   LogOptions log;
+  PrivacyOptions privacy;
   // Things worth telling but not fatal (an environment variable that names no section of ours).
   std::vector<std::string> warnings;
 };
 
 using Environment = std::map<std::string, std::string>;
 
+// What the configuration is for: the service (`run`, backfill) needs [kafka]; a file replay reads only the
+// processing sections ([alerts], [decisions], [input], [rules]…) and may omit [kafka].
+enum class ConfigUse : uint8_t { kService, kReplay };
+
 // Parses `content` (named `file_name` in messages), applies `env` overrides and validates. All problems
 // are reported together, one per line, as "file:line: message".
-absl::StatusOr<Config> ParseConfig(std::string_view content, std::string_view file_name, const Environment& env);
+absl::StatusOr<Config> ParseConfig(std::string_view content, std::string_view file_name, const Environment& env,
+                                   ConfigUse use = ConfigUse::kService);
 // Reads the file, then as ParseConfig.
-absl::StatusOr<Config> LoadConfigFile(const std::string& path, const Environment& env);
+absl::StatusOr<Config> LoadConfigFile(const std::string& path, const Environment& env,
+                                      ConfigUse use = ConfigUse::kService);
 // The BOUNCESTREAM_* variables of this process (for main; library code takes an Environment).
 Environment ProcessEnvironment();
 

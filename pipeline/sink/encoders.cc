@@ -222,4 +222,12 @@ void EncodeClassified(const ClassifiedEvent& ce, std::string_view ruleset_versio
   w.EndObject();
 }
 
+void EncodeLate(const ClassifiedEvent& e, int64_t watermark_ms, int partition, std::string_view ruleset_version,
+                std::string& out, const AddressHasher* privacy) {
+  absl::StrAppend(&out, "{\"schema\":1,\"late\":{\"watermark\":", watermark_ms, ",\"partition\":", partition,
+                  "},\"event\":");
+  EncodeClassified(e, ruleset_version, out, privacy);
+  out += '}';
+}
+
 }  // namespace bs

@@ -35,6 +35,10 @@ void EncodeDeadLetter(const DeadLetter& d, std::string& out, const AddressHasher
 // One classified event (the optional `classified` output).
 void EncodeClassified(const ClassifiedEvent& e, std::string_view ruleset_version, std::string& out,
                       const AddressHasher* privacy = nullptr);
+// A late event (side output): {"schema":1,"late":{"watermark":…,"partition":…},"event":<classified>},
+// where watermark is the alert watermark (epoch ms) it fell behind.
+void EncodeLate(const ClassifiedEvent& e, int64_t watermark_ms, int partition, std::string_view ruleset_version,
+                std::string& out, const AddressHasher* privacy = nullptr);
 
 // "5.7.26", or "" when absent.
 std::string EnhancedToString(const EnhancedCode& e);

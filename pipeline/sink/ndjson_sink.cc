@@ -16,11 +16,12 @@ std::string_view NdjsonSink::FileName(OutputKind kind) {
     case OutputKind::kSuppressions: return "suppressions.jsonl";
     case OutputKind::kDeadLetters: return "dlq.jsonl";
     case OutputKind::kClassified: return "classified.jsonl";
+    case OutputKind::kLate: return "late.jsonl";
   }
   return "unknown.jsonl";
 }
 
-absl::StatusOr<std::unique_ptr<NdjsonSink>> NdjsonSink::Open(const std::string& dir, bool classified) {
+absl::StatusOr<std::unique_ptr<NdjsonSink>> NdjsonSink::Open(const std::string& dir, bool classified, bool late) {
   if (mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST) {
     return absl::PermissionDeniedError(absl::StrCat("cannot create output directory ", dir, ": ", std::strerror(errno)));
   }
@@ -28,6 +29,7 @@ absl::StatusOr<std::unique_ptr<NdjsonSink>> NdjsonSink::Open(const std::string& 
   for (int k = 0; k < kOutputKindCount; ++k) {
     auto kind = static_cast<OutputKind>(k);
     if (kind == OutputKind::kClassified && !classified) continue;
+    if (kind == OutputKind::kLate && !late) continue;
     std::string path = absl::StrCat(dir, "/", Av(FileName(kind)));
     FILE* f = std::fopen(path.c_str(), "wb");
     if (!f) return absl::PermissionDeniedError(absl::StrCat("cannot write ", path, ": ", std::strerror(errno)));

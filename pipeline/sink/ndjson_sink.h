@@ -1,5 +1,5 @@
 // NdjsonSink: one file per output kind in a directory (alerts.jsonl, suppressions.jsonl, dlq.jsonl and,
-// when enabled, classified.jsonl), one JSON object per line. Files are replaced at open.
+// when enabled, classified.jsonl and late.jsonl), one JSON object per line. Files are replaced at open.
 #ifndef BOUNCESTREAM_PIPELINE_SINK_NDJSON_SINK_H_
 #define BOUNCESTREAM_PIPELINE_SINK_NDJSON_SINK_H_
 
@@ -15,7 +15,8 @@ namespace bs {
 
 class NdjsonSink final : public Sink {
  public:
-  static absl::StatusOr<std::unique_ptr<NdjsonSink>> Open(const std::string& dir, bool classified);
+  // classified.jsonl and late.jsonl only when asked for.
+  static absl::StatusOr<std::unique_ptr<NdjsonSink>> Open(const std::string& dir, bool classified, bool late = false);
   ~NdjsonSink() override;
 
   absl::Status Write(OutputKind kind, std::string_view key, std::string_view json) override;

@@ -9,8 +9,10 @@
 
 namespace bs {
 
-enum class OutputKind : uint8_t { kAlerts, kSuppressions, kDeadLetters, kClassified };
-inline constexpr int kOutputKindCount = 4;
+// kLate: events that arrived after every window holding them had closed (the optional side output; they
+// are still decided, only their alert windows are gone).
+enum class OutputKind : uint8_t { kAlerts, kSuppressions, kDeadLetters, kClassified, kLate };
+inline constexpr int kOutputKindCount = 5;
 
 class Sink {
  public:

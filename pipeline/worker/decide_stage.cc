@@ -45,7 +45,13 @@ absl::Status DecideStage::Consume(int partition, const ChunkResult& result) {
       RETURN_IF_ERROR(sink_.Write(OutputKind::kSuppressions,
                                   privacy_.enabled() ? privacy_.Key(d.key) : std::string_view(d.key), buf_));
     }
+    const uint64_t late_before = alerts_.late_events();
     alerts_.Add(partition, ce);
+    if (options_.late_output && alerts_.late_events() != late_before) {
+      buf_.clear();
+      EncodeLate(ce, alerts_.watermark(), partition, options_.ruleset_version, buf_, &privacy_);
+      RETURN_IF_ERROR(sink_.Write(OutputKind::kLate, ce.event.position.ToString(), buf_));
+    }
     silence_.Add(ce);
   }
   alerts_.Drain(pending_alerts_);

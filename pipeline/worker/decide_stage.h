@@ -30,6 +30,7 @@ class DecideStage {
     AlertPolicy policy;
     int partitions = 1;
     bool classified = false;  // also write every classified event
+    bool late_output = false;  // also write late events (OutputKind::kLate)
     DeciderOptions decider;   // thresholds and TTLs of the stateful decisions
     // Kafka runtime: suppression state per input partition (restored on assignment, dropped on revoke)
     // instead of one state for every input.

@@ -476,6 +476,10 @@ class Loader {
     for (int i = 0; i < kAlertKindCount; ++i) kinds.push_back(AlertKindName(static_cast<AlertKind>(i)));
     for (const auto& [k, node] : t) {
       std::string_view name = k.str();
+      if (name == AlertKindName(AlertKind::kSilence)) {
+        Error(At(node), "[alerts.thresholds] 'silence' has no rate thresholds: set it in [alerts.silence]");
+        continue;
+      }
       auto it = std::find(kinds.begin(), kinds.end(), name);
       const toml::table* kt = node.as_table();
       if (it == kinds.end() || kt == nullptr) {
@@ -1114,6 +1118,7 @@ std::string DescribeConfig(const Config& c) {
     kd("baseline_factor", t.baseline_factor);
   };
   for (int i = 0; i < kAlertKindCount; ++i) {
+    if (static_cast<AlertKind>(i) == AlertKind::kSilence) continue;  // [alerts.silence]
     const std::string kind(AlertKindName(static_cast<AlertKind>(i)));
     threshold(absl::StrCat("alerts.thresholds.", kind), c.alerts.thresholds[static_cast<size_t>(i)]);
     for (const auto& [key, t] : c.alerts.provider_thresholds) {

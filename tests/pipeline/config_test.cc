@@ -380,6 +380,8 @@ min_rate = 1.5
 min_cont = 2
 [alerts.thresholds.blocklist.hotmail]
 min_count = 1
+[alerts.thresholds.silence]
+min_count = 1
 )",
                                          "bad.toml", {});
   ASSERT_FALSE(c.ok());
@@ -397,6 +399,7 @@ min_count = 1
             std::string::npos)
       << m;
   EXPECT_NE(m.find("bad.toml:17: [alerts.thresholds.blocklist] 'hotmail' is neither"), std::string::npos) << m;
+  EXPECT_NE(m.find("bad.toml:19: [alerts.thresholds] 'silence' has no rate thresholds"), std::string::npos) << m;
 }
 
 // A replay reads files: its config needs no [kafka]; the service's does.

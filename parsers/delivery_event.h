@@ -85,6 +85,9 @@ struct DeliveryEvent {
   SmtpReply reply;
   uint16_t attempt = 0;
   bool locally_generated = false;  // the MTA's own synthesized reply, not a remote one
+  // With Outcome::kEnvelope: the MTA dropped `message_id` from its queue (Postfix qmgr `removed`), so
+  // the join forgets its sender; not an outcome, and the record still counts as skipped.
+  bool envelope_removed = false;
   EspClass esp_class;              // the ESP's verdict; absent for MTA logs
   Position position;
 };

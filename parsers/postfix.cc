@@ -1,7 +1,8 @@
 // Postfix delivery log lines (LOG_FORMATS.md §3): classic syslog (`Mmm dd HH:MM:SS host prog[pid]: msg`,
 // no year), RFC 3339-prefixed lines (rsyslog/journald), Postfix's own maillog_file lines, and bare
 // message parts (`QID: to=<…>, …`, no time: event time 0). Stateless per line: the qmgr `from=` line
-// becomes an Outcome::kEnvelope event that the pipeline's join stage pairs with later lines.
+// becomes an Outcome::kEnvelope event that the pipeline's join stage pairs with later lines, and the qmgr
+// `removed` line one with envelope_removed set, so the join forgets the queue id.
 #include "parsers/postfix.h"
 
 #include <algorithm>
@@ -219,6 +220,14 @@ class PostfixParser final : public Parser {
         return {};
       }
       return ParseResult::Skip(SkipReason::kInformational);
+    }
+    if (rest == "removed" && (service == "qmgr" || service.empty())) {
+      // The message left the queue: the join may forget its sender. Bookkeeping, not an outcome (the
+      // pipeline counts the line as informational).
+      e.outcome = Outcome::kEnvelope;
+      e.envelope_removed = true;
+      out.push_back(e);
+      return {};
     }
     return ParseResult::Skip(SkipReason::kInformational);
   }

@@ -58,7 +58,13 @@ absl::Status ChunkProcessor::Process(const Chunk& chunk, int input_index, std::s
       ++out.skipped[static_cast<size_t>(r.skip)];
       continue;
     }
-    ++out.event_records;
+    // A record whose only event is join bookkeeping (Postfix `removed`) is counted as informational, as
+    // it was before the join used it.
+    if (events_.size() == 1 && events_[0].envelope_removed) {
+      ++out.skipped[static_cast<size_t>(SkipReason::kInformational)];
+    } else {
+      ++out.event_records;
+    }
     for (DeliveryEvent& e : events_) {
       MakeDurable(e, lo, hi, out.arena);
       Classification cls;

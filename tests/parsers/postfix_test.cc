@@ -118,7 +118,16 @@ TEST_F(PostfixTest, NoqueueRejectIsARejection) {
 }
 
 TEST_F(PostfixTest, InformationalAndLocalLinesAreSkips) {
-  EXPECT_EQ(FateOf("Feb 11 16:49:24 letterman postfix/qmgr[8204]: AAB4D259B1: removed"), "skip:informational_line");
+  // qmgr `removed`: an envelope event that tells the join to forget the queue id (not an outcome).
+  ParseResult removed = Parse("Feb 11 16:49:24 letterman postfix/qmgr[8204]: AAB4D259B1: removed");
+  EXPECT_TRUE(removed.ok());
+  EXPECT_EQ(removed.skip, SkipReason::kNone);
+  ASSERT_EQ(events_.size(), 1u);
+  EXPECT_EQ(events_[0].outcome, Outcome::kEnvelope);
+  EXPECT_TRUE(events_[0].envelope_removed);
+  EXPECT_EQ(events_[0].message_id, "AAB4D259B1");
+  EXPECT_EQ(FateOf("Feb 11 16:49:24 letterman postfix/cleanup[8204]: AAB4D259B1: removed"),
+            "skip:informational_line");
   EXPECT_EQ(FateOf("Jul 24 04:38:17 mail postfix/smtp[30582]: Verified TLS connection established to x[1.2.3.4]:25"),
             "skip:informational_line");
   EXPECT_EQ(FateOf("Apr  7 15:35:20 m postfix/virtual[20235]: 199041033BE: to=<me@domain.fr>, relay=virtual, delay=0.08, "

@@ -51,19 +51,27 @@ void EnvelopeJoin::Forget(absl::flat_hash_map<uint64_t, Entry>::iterator it) {
 void EnvelopeJoin::Trim() {
   // Ids forgotten on `removed` leave stale queue entries; drop them in one pass once they outnumber the
   // live ones, so the queue stays within twice the map.
+  // The survivors get fresh stamps, numbered on from next_stamp_, in the same order.
   if (order_.size() > 2 * ids_.size() + 1024) {
-    std::deque<Queued> live;
-    for (const Queued& q : order_) {
-      auto it = ids_.find(q.key);
-      if (it != ids_.end() && it->second.stamp == q.stamp) live.push_back(q);
+    std::deque<uint64_t> live;
+    uint32_t stamp = next_stamp_ - static_cast<uint32_t>(order_.size());
+    for (const uint64_t key : order_) {
+      auto it = ids_.find(key);
+      if (it != ids_.end() && it->second.stamp == stamp) {
+        it->second.stamp = next_stamp_ + static_cast<uint32_t>(live.size());
+        live.push_back(key);
+      }
+      ++stamp;
     }
+    next_stamp_ += static_cast<uint32_t>(live.size());
     order_.swap(live);
   }
   while (ids_.size() > capacity_ && !order_.empty()) {
-    const Queued q = order_.front();
+    const uint64_t key = order_.front();
+    const uint32_t stamp = next_stamp_ - static_cast<uint32_t>(order_.size());
     order_.pop_front();
-    auto it = ids_.find(q.key);
-    if (it == ids_.end() || it->second.stamp != q.stamp) continue;  // stale
+    auto it = ids_.find(key);
+    if (it == ids_.end() || it->second.stamp != stamp) continue;  // stale
     Forget(it);
     ++evicted_;
   }
@@ -89,7 +97,8 @@ bool EnvelopeJoin::Apply(DeliveryEvent& e) {
       it->second.sender = sender;
       return false;
     }
-    order_.push_back(Queued{key, next_stamp_++});
+    order_.push_back(key);
+    ++next_stamp_;
     Trim();
     return false;
   }

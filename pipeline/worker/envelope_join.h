@@ -6,7 +6,7 @@
 // thread-safe.
 //
 // Memory: an id is kept as a 64-bit hash of (input, message id) with a 32-bit interned sender and a
-// 32-bit order stamp, about 40 bytes per open message with the order queue, instead of two strings per
+// 32-bit order stamp, about 25–45 bytes per open message with the order queue, instead of two strings per
 // id; senders are stored once however many messages use them (bulk mail has few senders).
 // Collisions: two open ids of one join share a key with probability about n²/2^65 for n open ids
 // (n = 2^20 → 3·10^-8); a lookup of an unknown id matches an open one with probability n/2^64. A
@@ -44,11 +44,7 @@ class EnvelopeJoin {
  private:
   struct Entry {
     uint32_t sender;  // index into sender_text_
-    uint32_t stamp;   // matches the order_ entry that inserted it (older queue entries are stale)
-  };
-  struct Queued {
-    uint64_t key;
-    uint32_t stamp;
+    uint32_t stamp;   // the stamp of its order_ entry (queue entries with another stamp are stale)
   };
 
   uint64_t KeyOf(const DeliveryEvent& e);
@@ -59,7 +55,9 @@ class EnvelopeJoin {
 
   size_t capacity_;
   absl::flat_hash_map<uint64_t, Entry> ids_;
-  std::deque<Queued> order_;  // insertion order; entries whose id was since forgotten or re-set are stale
+  // Keys in insertion order. Stamps are implicit: order_[i] has stamp next_stamp_ - order_.size() + i
+  // (mod 2^32), so a queue entry is 8 bytes; an entry whose id was since forgotten is stale.
+  std::deque<uint64_t> order_;
   uint32_t next_stamp_ = 0;
   uint64_t evicted_ = 0;
   uint64_t removed_ = 0;

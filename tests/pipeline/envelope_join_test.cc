@@ -143,5 +143,34 @@ TEST(EnvelopeJoinTest, ManyRemovalsKeepTheQueueBounded) {
   EXPECT_EQ(join.senders(), 0u);
 }
 
+TEST(EnvelopeJoinTest, OrderSurvivesQueueCompaction) {
+  EnvelopeJoin join(3);
+  auto add = [&](std::string_view qid, std::string_view sender) {
+    DeliveryEvent e = Envelope("f", qid, sender);
+    join.Apply(e);
+  };
+  add("OLD001", "a@x");
+  add("OLD002", "b@x");
+  // Thousands of stale queue entries: the queue is compacted (more than once) around the two open ids.
+  for (int i = 0; i < 5000; ++i) {
+    std::string qid = "T" + std::to_string(100000 + i);
+    add(qid, "t@x");
+    DeliveryEvent r = Removed("f", qid);
+    join.Apply(r);
+  }
+  EXPECT_EQ(join.size(), 2u);
+  add("NEW001", "c@x");
+  add("NEW002", "d@x");  // 4 open ids: evicts OLD001, still the oldest
+  EXPECT_EQ(join.evicted(), 1u);
+  EXPECT_EQ(SenderOf(join, "f", "OLD001"), "");
+  EXPECT_EQ(SenderOf(join, "f", "OLD002"), "b@x");
+  add("NEW003", "e@x");  // then OLD002
+  EXPECT_EQ(join.evicted(), 2u);
+  EXPECT_EQ(SenderOf(join, "f", "OLD002"), "");
+  EXPECT_EQ(SenderOf(join, "f", "NEW001"), "c@x");
+  EXPECT_EQ(SenderOf(join, "f", "NEW002"), "d@x");
+  EXPECT_EQ(SenderOf(join, "f", "NEW003"), "e@x");
+}
+
 }  // namespace
 }  // namespace bs

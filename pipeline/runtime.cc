@@ -50,6 +50,42 @@ struct ChangelogEntry {
   bool tombstone = false;
 };
 
+// One item's state changes, in order, packed into one buffer: a batch holds one record per changed
+// address, and two strings each (then freed on the consuming thread) cost more than the encoding.
+class ChangelogBatch {
+ public:
+  void Add(std::string_view prefix, std::string_view key, std::string_view value, bool tombstone) {
+    Entry e;
+    e.key_begin = bytes_.size();
+    bytes_.append(prefix).append(key);
+    e.value_begin = bytes_.size();
+    bytes_.append(value);
+    e.end = bytes_.size();
+    e.tombstone = tombstone;
+    entries_.push_back(e);
+  }
+  size_t size() const { return entries_.size(); }
+  std::string_view key(size_t i) const {
+    return std::string_view(bytes_).substr(entries_[i].key_begin, entries_[i].value_begin - entries_[i].key_begin);
+  }
+  std::string_view value(size_t i) const {
+    return std::string_view(bytes_).substr(entries_[i].value_begin, entries_[i].end - entries_[i].value_begin);
+  }
+  bool tombstone(size_t i) const { return entries_[i].tombstone; }
+  void Release() {
+    std::string().swap(bytes_);
+    std::vector<Entry>().swap(entries_);
+  }
+
+ private:
+  struct Entry {
+    size_t key_begin, value_begin, end;
+    bool tombstone;
+  };
+  std::string bytes_;
+  std::vector<Entry> entries_;
+};
+
 // One unit of work: a batch of one partition's messages (kData), or a control step the decide thread
 // runs in order with the data (assign: restore state; revoke: drop it; park/unpark: a quiet partition
 // stops/starts holding the alert watermark; barrier: wait while the consuming thread commits a
@@ -75,7 +111,7 @@ struct WorkItem {
   std::atomic<int64_t> pending{0};  // outputs produced and not yet acknowledged
   std::atomic<bool> failed{false};
   // Set by the decide thread before `decided`.
-  std::vector<ChangelogEntry> changelog;
+  ChangelogBatch changelog;
   size_t changelog_sent = 0;  // consuming thread: entries produced so far
   // Where the item's alert windows end, as steps of the running maximum over its records in offset
   // order: records before steps[i].offset count only in windows ending by steps[i-1].window_end. The
@@ -611,19 +647,19 @@ namespace {
 // Collects the store's changelog records with the partition's key prefix.
 class PrefixingChangelog : public state::ChangelogSink {
  public:
-  PrefixingChangelog(std::string prefix, std::vector<ChangelogEntry>& out) : prefix_(std::move(prefix)), out_(out) {}
+  PrefixingChangelog(std::string prefix, ChangelogBatch& out) : prefix_(std::move(prefix)), out_(out) {}
   absl::Status Put(std::string_view key, std::string_view value) override {
-    out_.push_back({absl::StrCat(prefix_, Av(key)), std::string(value), false});
+    out_.Add(prefix_, key, value, false);
     return absl::OkStatus();
   }
   absl::Status Delete(std::string_view key) override {
-    out_.push_back({absl::StrCat(prefix_, Av(key)), "", true});
+    out_.Add(prefix_, key, std::string_view(), true);
     return absl::OkStatus();
   }
 
  private:
   std::string prefix_;
-  std::vector<ChangelogEntry>& out_;
+  ChangelogBatch& out_;
 };
 
 std::string ChangelogPrefix(const TopicPartition& tp) { return absl::StrCat(tp.topic, "/", tp.partition, "|"); }
@@ -680,7 +716,7 @@ void Runtime::Impl::RunItem(WorkItem& item) {
         }
       }
       // Restoring marks nothing dirty worth re-sending; drop what Apply may have queued.
-      std::vector<ChangelogEntry> discard;
+      ChangelogBatch discard;
       PrefixingChangelog cl("", discard);
       store.FlushChangelog(cl).IgnoreError();
       item.restore.clear();
@@ -896,12 +932,14 @@ absl::Status Runtime::Impl::ProduceChangelog(WorkItem& item, Slot& slot, bool bl
   if (changelog_partitions_ > 0) {
     const int32_t part = slot.tp.partition % changelog_partitions_;
     for (; item.changelog_sent < item.changelog.size(); ++item.changelog_sent) {
-      const ChangelogEntry& e = item.changelog[item.changelog_sent];
+      const size_t i = item.changelog_sent;
       item.pending.fetch_add(1, std::memory_order_acq_rel);
       // A tombstone is a message without a value; an empty value would be a live record.
-      absl::Status s = e.tombstone
-                           ? producer_->Produce(config_.topics.changelog, part, e.key, std::string_view(), &item, block)
-                           : producer_->Produce(config_.topics.changelog, part, e.key, e.value, &item, block);
+      absl::Status s = item.changelog.tombstone(i)
+                           ? producer_->Produce(config_.topics.changelog, part, item.changelog.key(i),
+                                                std::string_view(), &item, block)
+                           : producer_->Produce(config_.topics.changelog, part, item.changelog.key(i),
+                                                item.changelog.value(i), &item, block);
       if (!s.ok()) {
         item.pending.fetch_sub(1, std::memory_order_acq_rel);
         if (s.code() == absl::StatusCode::kResourceExhausted) return absl::OkStatus();  // later
@@ -910,8 +948,7 @@ absl::Status Runtime::Impl::ProduceChangelog(WorkItem& item, Slot& slot, bool bl
     }
   }
   item.changelog_produced = true;
-  item.changelog.clear();
-  item.changelog.shrink_to_fit();
+  item.changelog.Release();
   return absl::OkStatus();
 }
 

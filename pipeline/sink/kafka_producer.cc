@@ -106,14 +106,31 @@ KafkaProducer::~KafkaProducer() {
   if (rk_ != nullptr) {
     // Reports still queued would call back into a runtime that is going away.
     on_delivery_ = nullptr;
+    for (auto& [name, rkt] : topics_) rd_kafka_topic_destroy(rkt);
     rd_kafka_destroy(rk_);
   }
 }
 
+rd_kafka_topic_t* KafkaProducer::Topic(std::string_view topic) {
+  std::lock_guard<std::mutex> l(topics_mu_);
+  for (const auto& [name, rkt] : topics_) {
+    if (name == topic) return rkt;
+  }
+  std::string name(topic);
+  rd_kafka_topic_t* rkt = rd_kafka_topic_new(rk_, name.c_str(), nullptr);
+  if (rkt != nullptr) topics_.emplace_back(std::move(name), rkt);
+  return rkt;
+}
+
 absl::Status KafkaProducer::Produce(std::string_view topic, int32_t partition, std::string_view key,
                                     std::string_view value, void* opaque, bool block) {
+  rd_kafka_topic_t* rkt = Topic(topic);
+  if (rkt == nullptr) {
+    return absl::UnavailableError(absl::StrCat("produce to ", Av(topic), ": ",
+                                               rd_kafka_err2str(rd_kafka_last_error())));
+  }
   rd_kafka_resp_err_t err = rd_kafka_producev(
-      rk_, RD_KAFKA_V_TOPIC(std::string(topic).c_str()), RD_KAFKA_V_PARTITION(partition),
+      rk_, RD_KAFKA_V_RKT(rkt), RD_KAFKA_V_PARTITION(partition),
       RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY | (block ? RD_KAFKA_MSG_F_BLOCK : 0)),
       RD_KAFKA_V_KEY(const_cast<char*>(key.data()), key.size()),
       RD_KAFKA_V_VALUE(const_cast<char*>(value.data()), value.size()), RD_KAFKA_V_OPAQUE(opaque), RD_KAFKA_V_END);

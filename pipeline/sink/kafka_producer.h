@@ -17,6 +17,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -27,6 +28,7 @@
 #include "pipeline/source/kafka_consumer.h"
 
 struct rd_kafka_s;
+struct rd_kafka_topic_s;
 
 namespace bs {
 
@@ -81,12 +83,18 @@ class KafkaProducer {
   friend struct KafkaProducerCallbacks;
   KafkaProducer(Options options, DeliveryFn fn) : options_(std::move(options)), on_delivery_(std::move(fn)) {}
   void ReportLoop();
+  // The topic's handle, created on first use and kept until destruction.
+  rd_kafka_topic_s* Topic(std::string_view topic);
 
   Options options_;
   DeliveryFn on_delivery_;
   rd_kafka_s* rk_ = nullptr;
   std::atomic<bool> stop_{false};
   std::thread reporter_;
+  // Topic handles: naming the topic on every produce costs librdkafka a handle lookup under its
+  // handle-wide write lock (and us a string copy) per message; a handle kept here costs neither.
+  std::mutex topics_mu_;
+  std::vector<std::pair<std::string, rd_kafka_topic_s*>> topics_;
 };
 
 }  // namespace bs

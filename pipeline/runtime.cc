@@ -42,6 +42,11 @@ int64_t NowMs() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now().time_since_epoch()).count();
 }
 
+// Wall-clock seconds since the epoch: only for operators' timestamps in /metrics.
+int64_t UnixSeconds() {
+  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
 int64_t FloorDiv(int64_t a, int64_t b) { return a >= 0 ? a / b : -((-a + b - 1) / b); }
 
 struct ChangelogEntry {
@@ -413,6 +418,8 @@ class Runtime::Impl : public KafkaConsumer::Listener, public Sink {
   std::atomic<uint64_t> reloads_failed_{0};
   std::atomic<bool> last_reload_ok_{true};
   std::atomic<int64_t> last_reload_ms_{0};
+  // Wall-clock time of the last load or reload, for operators (metrics only; never used for windows).
+  std::atomic<int64_t> last_reload_unix_s_{0};
   std::atomic<int> assigned_count_{0};
   mutable std::mutex lag_mu_;
   std::map<std::string, int64_t> lag_;  // "topic/partition" → consumer lag
@@ -428,6 +435,7 @@ absl::Status Runtime::Impl::Init() {
   ro.base.dir = config_.rules.dir;
   ro.base.override_dir = config_.rules.local_dir;
   ASSIGN_OR_RETURN(rules_, RuleRegistry::Create(ro));
+  last_reload_unix_s_.store(UnixSeconds());  // the time the rules in use were loaded
   const AlertPolicy& p = config_.alerts;
   max_hold_ms_ = p.window_ms + p.out_of_orderness_ms + p.grace_ms + 5 * 60 * 1000;
   return absl::OkStatus();
@@ -816,6 +824,7 @@ absl::Status Runtime::Impl::Write(OutputKind kind, std::string_view key, std::st
     case OutputKind::kLate: topic = &config_.topics.late; break;
   }
   if (topic == nullptr || topic->empty()) return absl::OkStatus();
+  ++stats_.outputs[static_cast<size_t>(kind)];
   WorkItem* item = current_;
   item->pending.fetch_add(1, std::memory_order_acq_rel);
   absl::Status s = producer_->Produce(*topic, -1, key, json, item);
@@ -1189,6 +1198,7 @@ void Runtime::Impl::MaybeReload() {
   if (!want || config_.rules.reload == RulesOptions::Reload::kOff) return;
   absl::Status s = rules_->Reload();
   last_reload_ms_.store(NowMs());
+  last_reload_unix_s_.store(UnixSeconds());
   last_reload_ok_.store(s.ok());
   if (s.ok()) {
     reloads_ok_.fetch_add(1);
@@ -1642,6 +1652,18 @@ std::string Runtime::Impl::MetricsText() const {
                   rebalances_.load(), "\n");
   absl::StrAppend(&out, "# TYPE bouncestream_rules_reload_success gauge\nbouncestream_rules_reload_success ",
                   last_reload_ok_.load() ? 1 : 0, "\n");
+  absl::StrAppend(&out,
+                  "# TYPE bouncestream_rules_reload_timestamp_seconds gauge\nbouncestream_rules_reload_timestamp_seconds ",
+                  last_reload_unix_s_.load(), "\n");
+  absl::StrAppend(&out, "# TYPE bouncestream_records_out_total counter\n");
+  static constexpr std::string_view kOutputs[kOutputKindCount] = {"alerts", "suppressions", "dlq", "classified", "late"};
+  for (int k = 0; k < kOutputKindCount; ++k) {
+    absl::StrAppend(&out, "bouncestream_records_out_total{output=\"", Av(kOutputs[k]), "\"} ", st.outputs[k], "\n");
+  }
+  absl::StrAppend(&out, "# TYPE bouncestream_rule_hits_total counter\n");
+  std::vector<std::pair<std::string, uint64_t>> hits(st.rule_hits.begin(), st.rule_hits.end());
+  std::sort(hits.begin(), hits.end());
+  for (const auto& [rule, n] : hits) absl::StrAppend(&out, "bouncestream_rule_hits_total{rule=\"", rule, "\"} ", n, "\n");
   absl::StrAppend(&out, "# TYPE bouncestream_sink_queue_depth gauge\nbouncestream_sink_queue_depth{sink=\"kafka\"} ",
                   producer_ ? producer_->OutQueueLength() : 0, "\n");
   absl::StrAppend(&out, "# TYPE bouncestream_assigned_partitions gauge\nbouncestream_assigned_partitions ",

@@ -1,6 +1,7 @@
 #include "pipeline/worker/decide_stage.h"
 
 #include "pipeline/base/status_macros.h"
+#include "pipeline/base/strings.h"
 #include "pipeline/sink/encoders.h"
 
 namespace bs {
@@ -26,6 +27,15 @@ absl::Status DecideStage::Consume(int partition, const ChunkResult& result) {
     if (!join_.Apply(ce.event)) continue;  // an envelope line, remembered for the join
     ++stats_.outcomes[static_cast<size_t>(ce.event.outcome)];
     ++stats_.provider_category[static_cast<size_t>(ce.cls.provider)][static_cast<size_t>(ce.cls.category)];
+    if (!ce.cls.rule.empty()) {
+      // Heterogeneous lookup: a new key is copied once per distinct rule id, never per event.
+      auto hit = stats_.rule_hits.find(Av(ce.cls.rule));
+      if (hit != stats_.rule_hits.end()) {
+        ++hit->second;
+      } else {
+        stats_.rule_hits.emplace(std::string(ce.cls.rule), 1);
+      }
+    }
     if (options_.classified) {
       buf_.clear();
       EncodeClassified(ce, options_.ruleset_version, buf_, &privacy_);

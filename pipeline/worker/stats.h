@@ -8,9 +8,11 @@
 #include <string>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "parsers/format.h"
 #include "parsers/parse_error.h"
 #include "pipeline/sink/records.h"
+#include "pipeline/sink/sink.h"
 #include "pipeline/worker/classified_event.h"
 #include "rules/classification.h"
 
@@ -43,6 +45,10 @@ struct PipelineStats {
   std::array<uint64_t, 16> dead_letters_by_error{};
   uint64_t late_events = 0;
   uint64_t open_incidents = 0;
+  // Events per classification rule id (bounded by the rule set: a few hundred ids).
+  absl::flat_hash_map<std::string, uint64_t> rule_hits;
+  // Records written per output (OutputKind).
+  std::array<uint64_t, kOutputKindCount> outputs{};
   double elapsed_seconds = 0;
 };
 

@@ -37,9 +37,29 @@ produce_sentinels e2e
 wait_for "the sentinels to be read" 60 consumed_at_least "${svc_URL}" $((SAMPLE_RECORDS + SENTINELS))
 curl -fsS "${svc_URL}/metrics" >"${WORK}/metrics.txt" || fail "/metrics"
 for m in bouncestream_records_in_total bouncestream_events_total bouncestream_dlq_total \
-         bouncestream_suppressions_total bouncestream_rebalances_total bouncestream_sink_queue_depth; do
+         bouncestream_suppressions_total bouncestream_rebalances_total bouncestream_sink_queue_depth \
+         bouncestream_records_out_total bouncestream_rule_hits_total bouncestream_alerts_total \
+         bouncestream_late_events_total bouncestream_consumer_lag bouncestream_state_addresses \
+         bouncestream_rules_reload_success bouncestream_rules_reload_timestamp_seconds; do
   grep -q "^${m}" "${WORK}/metrics.txt" || fail "/metrics lacks ${m}"
 done
+# One snapshot: every decided event counted under exactly one rule id, and outputs counted as written.
+"${PY}" - "${WORK}/metrics.txt" <<'PY' || fail "/metrics counts disagree"
+import re, sys
+m = {}
+for line in open(sys.argv[1]):
+    if line.startswith("#") or not line.strip():
+        continue
+    name, value = line.rsplit(" ", 1)
+    m[name] = float(value)
+decided = m['bouncestream_records_in_total{stage="decide"}']
+hits = {k: v for k, v in m.items() if k.startswith("bouncestream_rule_hits_total{")}
+assert decided > 0 and sum(hits.values()) == decided, (decided, sum(hits.values()))
+assert any(k.startswith('bouncestream_rule_hits_total{rule="gmail.') and v > 0 for k, v in hits.items()), "no gmail rule hits"
+assert m['bouncestream_records_out_total{output="suppressions"}'] >= 278, m['bouncestream_records_out_total{output="suppressions"}']
+assert m['bouncestream_records_out_total{output="dlq"}'] > 0
+assert m["bouncestream_rules_reload_timestamp_seconds"] > 1.7e9
+PY
 stop_service "${svc_PID}" svc
 grep -q "stopped cleanly" "${WORK}/svc.log" || fail "no clean stop in the log"
 

@@ -267,6 +267,7 @@ void AlertAggregator::Add(int partition, const ClassifiedEvent& ce) {
     return;
   }
   Pane& pane = PaneAt(pane_start);
+  pane.dirty = true;
   const CategoryFeed feed = static_cast<size_t>(ce.cls.category) < feeds_.size()
                                 ? feeds_[static_cast<size_t>(ce.cls.category)]
                                 : CategoryFeed{};
@@ -307,14 +308,18 @@ void AlertAggregator::Count(Pane& pane, uint32_t key, int slot, const Classified
   AddEvidence(pane, k, ce);
 }
 
-void AlertAggregator::AddEvidence(Pane& pane, KindCell& kc, const ClassifiedEvent& ce) {
+AlertAggregator::Detail& AlertAggregator::DetailOf(Pane& pane, KindCell& kc) {
   if (kc.detail < 0) {
     if (pane.n_details == pane.details.size()) pane.details.emplace_back();
     kc.detail = static_cast<int32_t>(pane.n_details++);
     Detail& d = pane.details[kc.detail];
     d.n_samples = d.n_rules = d.n_blocklists = 0;
   }
-  Detail& d = pane.details[kc.detail];
+  return pane.details[kc.detail];
+}
+
+void AlertAggregator::AddEvidence(Pane& pane, KindCell& kc, const ClassifiedEvent& ce) {
+  Detail& d = DetailOf(pane, kc);
   InsertSmallest(d.rules, d.n_rules, ce.cls.rule);
   InsertSmallest(d.blocklists, d.n_blocklists, ce.cls.blocklist);
   // Samples: the earliest three distinct replies, so the choice does not depend on arrival order.
@@ -329,16 +334,21 @@ void AlertAggregator::AddEvidence(Pane& pane, KindCell& kc, const ClassifiedEven
     }
   }
   absl::StrAppend(&sample_, Av(text));
-  if (sample_.empty()) return;
-  const uint64_t h = HashBytes(sample_, 0);
+  InsertSample(d, t, sample_);
+}
+
+void AlertAggregator::InsertSample(Detail& d, int64_t t, std::string_view text) {
+  if (text.empty()) return;
+  if (d.n_samples == 3 && t > d.samples[2].time_ms) return;
+  const uint64_t h = HashBytes(text, 0);
   auto less = [&](const Sample& s) {  // is the candidate before s?
     if (t != s.time_ms) return t < s.time_ms;
     if (h != s.hash) return h < s.hash;
-    return std::string_view(sample_) < std::string_view(s.text);
+    return text < std::string_view(s.text);
   };
   size_t i = 0;
   for (; i < d.n_samples; ++i) {
-    if (d.samples[i].hash == h && d.samples[i].text == sample_) {
+    if (d.samples[i].hash == h && d.samples[i].text == text) {
       if (!less(d.samples[i])) return;  // already there, at an earlier or equal place
       // The same text, earlier: move it forward.
       for (size_t j = i; j + 1 < d.n_samples; ++j) std::swap(d.samples[j], d.samples[j + 1]);
@@ -353,7 +363,7 @@ void AlertAggregator::AddEvidence(Pane& pane, KindCell& kc, const ClassifiedEven
   for (size_t j = last; j > i; --j) std::swap(d.samples[j], d.samples[j - 1]);
   d.samples[i].time_ms = t;
   d.samples[i].hash = h;
-  d.samples[i].text.assign(sample_);
+  d.samples[i].text.assign(text.data(), text.size());
   if (d.n_samples < 3) ++d.n_samples;
 }
 
@@ -401,7 +411,7 @@ void AlertAggregator::CloseThrough(int64_t wm, std::vector<AlertRecord>& out) {
     const int64_t earliest = panes_.begin()->first - size_ms_ + advance_ms_;
     const int64_t start = next_close_start_ == INT64_MIN || next_close_start_ < earliest ? earliest : next_close_start_;
     if (wm != INT64_MAX && (wm == INT64_MIN || start + size_ms_ + policy_.grace_ms > wm)) break;
-    CloseWindow(start, out);
+    if (judging_) CloseWindow(start, out);
     next_close_start_ = start + advance_ms_;
     // The pane starting at `start` is in no later window.
     while (!panes_.empty() && panes_.begin()->first < next_close_start_) ReleasePane(panes_.begin());
@@ -428,6 +438,8 @@ void AlertAggregator::ReleasePane(std::map<int64_t, std::unique_ptr<Pane>>::iter
   pane->cells.clear();
   pane->cell_index.Clear();
   pane->n_details = 0;
+  pane->dirty = false;
+  pane->contributions.clear();
   pane_pool_.push_back(std::move(pane));
 }
 
@@ -524,6 +536,13 @@ void AlertAggregator::CompactKeys(int64_t now) {
       Cell& cell = pane->cells[c];
       cell.key = remap[cell.key];
       pane->cell_index.FindOrInsert(CellHash(cell.key), [](uint32_t) { return false; }, [&] { return c; });
+    }
+    if (!pane->contributions.empty()) {
+      std::map<uint64_t, Contribution> renamed;
+      for (const auto& [id, c] : pane->contributions) {
+        renamed.emplace((id & ~uint64_t{0xffffffff}) | remap[id & 0xffffffff], c);
+      }
+      pane->contributions.swap(renamed);
     }
   }
   std::set<uint32_t> open;
@@ -759,6 +778,94 @@ void AlertAggregator::Emit(AlertState state, int64_t start, uint32_t key_id, int
     }
   }
   out.push_back(std::move(r));
+}
+
+// ------------------------------------------------------------------------------ window partials
+
+void AlertAggregator::ExportPanes(int64_t through,
+                                  const std::function<void(int64_t pane_start, const PartialCell&)>& visit) {
+  PartialCell pc;
+  for (auto& [start, pane] : panes_) {
+    if (through != INT64_MAX && (through == INT64_MIN || start + advance_ms_ + policy_.grace_ms > through)) break;
+    if (!pane->dirty) continue;
+    pane->dirty = false;
+    for (const Cell& c : pane->cells) {
+      const KeyRef& r = refs_[c.key];
+      pc.family = r.family;
+      pc.provider = r.provider;
+      pc.a = r.a;
+      pc.b = r.b;
+      pc.attempts = c.attempts;
+      pc.failures = c.failures;
+      pc.n_kinds = static_cast<uint8_t>(FamilyKindCount(r.family));
+      for (int k = 0; k < pc.n_kinds; ++k) {
+        const KindCell& kc = c.kinds[k];
+        PartialKind& pk = pc.kinds[k];
+        pk = PartialKind{};
+        pk.count = kc.count;
+        pk.hard = kc.hard;
+        pk.max_attempt = kc.max_attempt;
+        if (kc.detail < 0) continue;
+        const Detail& d = pane->details[kc.detail];
+        pk.n_samples = d.n_samples;
+        pk.n_rules = d.n_rules;
+        pk.n_blocklists = d.n_blocklists;
+        for (int i = 0; i < d.n_samples; ++i) {
+          pk.sample_time[i] = d.samples[i].time_ms;
+          pk.samples[i] = d.samples[i].text;
+        }
+        for (int i = 0; i < d.n_rules; ++i) pk.rules[i] = d.rules[i];
+        for (int i = 0; i < d.n_blocklists; ++i) pk.blocklists[i] = d.blocklists[i];
+      }
+      visit(start, pc);
+    }
+  }
+}
+
+void AlertAggregator::ApplyPartial(int source, int64_t pane_start, const PartialCell& cell) {
+  const bool known = source >= 0 && static_cast<size_t>(source) < late_.size();
+  if (pane_start < next_close_start_) {
+    late_total_ += cell.attempts;
+    if (known) late_[source] += cell.attempts;
+    return;
+  }
+  Pane& pane = PaneAt(pane_start);
+  const uint32_t key =
+      Intern(KeyHash(cell.family, cell.provider, cell.a, cell.b), cell.family, cell.provider, cell.a, cell.b);
+  Cell& c = CellFor(pane, key);
+  Contribution& prev = pane.contributions[(uint64_t{static_cast<uint32_t>(source)} << 32) | key];
+  // Unsigned arithmetic: exact whenever the result is (a newer partial never counts fewer events).
+  c.attempts += cell.attempts - prev.attempts;
+  c.failures += cell.failures - prev.failures;
+  prev.attempts = cell.attempts;
+  prev.failures = cell.failures;
+  const int n = std::min<int>(cell.n_kinds, FamilyKindCount(cell.family));
+  for (int k = 0; k < n; ++k) {
+    const PartialKind& pk = cell.kinds[k];
+    KindCell& kc = c.kinds[k];
+    kc.count += pk.count - prev.count[k];
+    kc.hard += pk.hard - prev.hard[k];
+    prev.count[k] = pk.count;
+    prev.hard[k] = pk.hard;
+    kc.max_attempt = std::max(kc.max_attempt, pk.max_attempt);
+    if (pk.n_samples == 0 && pk.n_rules == 0 && pk.n_blocklists == 0) continue;
+    // Evidence only grows: the earliest samples and smallest ids of a superset include the subset's.
+    Detail& d = DetailOf(pane, kc);
+    for (int i = 0; i < pk.n_rules && i < 5; ++i) InsertSmallest(d.rules, d.n_rules, pk.rules[i]);
+    for (int i = 0; i < pk.n_blocklists && i < 5; ++i) InsertSmallest(d.blocklists, d.n_blocklists, pk.blocklists[i]);
+    for (int i = 0; i < pk.n_samples && i < 3; ++i) InsertSample(d, pk.sample_time[i], pk.samples[i]);
+  }
+}
+
+void AlertAggregator::SetProgress(int source, int64_t max_time, bool parked) {
+  if (source < 0 || static_cast<size_t>(source) >= max_time_.size()) return;
+  const size_t p = static_cast<size_t>(source);
+  if (parked_.size() < max_time_.size()) parked_.resize(max_time_.size(), false);
+  parked_[p] = parked;
+  finished_[p] = false;
+  if (max_time == INT64_MIN) return;  // no event yet: it holds the watermark back unless parked
+  started_[p] = true;
+  max_time_[p] = std::max(max_time_[p], max_time);
 }
 
 }  // namespace bs

@@ -34,6 +34,7 @@
 #define BOUNCESTREAM_PIPELINE_WINDOW_ALERT_AGGREGATOR_H_
 
 #include <array>
+#include <functional>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -91,6 +92,43 @@ class AlertAggregator {
   // End of input: closes every remaining window.
   void Flush(std::vector<AlertRecord>& out);
 
+  // ---- Window partials (WindowExchange: counting and judging in different processes) ----
+  // One key's counts in one pane of one input partition, cumulative: a newer partial of the same
+  // partition, pane and key replaces the older one. Views point into the exporting aggregator (or into
+  // a decoded message) and live until the next call on it.
+  struct PartialKind {
+    uint32_t count = 0, hard = 0;
+    uint16_t max_attempt = 0;
+    uint8_t n_samples = 0, n_rules = 0, n_blocklists = 0;
+    std::array<int64_t, 3> sample_time{};
+    std::array<std::string_view, 3> samples;
+    std::array<std::string_view, 5> rules, blocklists;
+  };
+  struct PartialCell {
+    KeyFamily family = KeyFamily::kEgress;
+    Provider provider = Provider::kOther;
+    std::string_view a, b;
+    uint32_t attempts = 0, failures = 0;
+    uint8_t n_kinds = 0;  // the family's kind count
+    std::array<PartialKind, 5> kinds{};
+  };
+  // Counting side (an aggregator that never judges: see set_judging): visits every cell of each pane
+  // changed since its last export whose end + grace_ms is at or before `through` (every changed pane
+  // with INT64_MAX), in pane order, and marks those panes clean. Panes stay (events still count in
+  // them) until no window can use them; events after that are late.
+  void ExportPanes(int64_t through, const std::function<void(int64_t pane_start, const PartialCell&)>& visit);
+  // Off: Drain/Flush close windows without judging them (no alerts, no incident state).
+  void set_judging(bool on) { judging_ = on; }
+  // Judging side: replaces `source`'s earlier partial of this pane and key with `cell`. A partial for a
+  // pane no open window holds is late (its attempts are counted as late events).
+  void ApplyPartial(int source, int64_t pane_start, const PartialCell& cell);
+  // Judging side: `source`'s newest event time and whether it is parked (a marker of its progress).
+  // Starts the partition; the max time only grows.
+  void SetProgress(int source, int64_t max_time, bool parked);
+  int64_t max_time(int partition) const {
+    return partition >= 0 && static_cast<size_t>(partition) < max_time_.size() ? max_time_[partition] : INT64_MIN;
+  }
+
   // Late events are also appended here when set (the caller owns the vector and empties it).
   void set_late_output(std::vector<LateEvent>* late) { late_out_ = late; }
 
@@ -130,8 +168,15 @@ class AlertAggregator {
     std::array<std::string, 5> blocklists;
     uint8_t n_samples = 0, n_rules = 0, n_blocklists = 0;
   };
+  // Judging side: what one source partition's partial added to a cell (replaced by its next partial).
+  struct Contribution {
+    uint32_t attempts = 0, failures = 0;
+    std::array<uint32_t, kMaxFamilyKinds> count{}, hard{};
+  };
   struct Pane {
     int64_t start = 0;
+    bool dirty = false;  // counting side: changed since the last ExportPanes
+    std::map<uint64_t, Contribution> contributions;  // judging side: (source << 32 | key id) → last partial
     FlatIndex cell_index;  // key id → index in cells
     std::vector<Cell> cells;
     std::vector<Detail> details;
@@ -186,6 +231,8 @@ class AlertAggregator {
   Cell& CellFor(Pane& pane, uint32_t key);
   void Count(Pane& pane, uint32_t key, int slot, const ClassifiedEvent& ce, bool hard);
   void AddEvidence(Pane& pane, KindCell& kc, const ClassifiedEvent& ce);
+  Detail& DetailOf(Pane& pane, KindCell& kc);
+  void InsertSample(Detail& d, int64_t t, std::string_view text);
   // Started, not finished, not parked: the partition takes part in the watermark.
   bool Holds(size_t partition) const;
   int64_t Newest() const;
@@ -204,6 +251,7 @@ class AlertAggregator {
   void CompactKeys(int64_t now);
 
   AlertPolicy policy_;
+  bool judging_ = true;
   int64_t size_ms_;
   int64_t advance_ms_;
   double alpha_;  // baseline weight of one evaluation (one advance)

@@ -1,6 +1,8 @@
 // KumoMTA JSON log records (one object per line, or one per Kafka message). Field reference:
-// LOG_FORMATS.md §1. One pass over the object's fields with simdjson On-Demand; strings that need no
-// unescaping stay views into the record, the rest live in simdjson's string buffer until the next Parse.
+// LOG_FORMATS.md §1. Records of the common shape are read by the fast scanner (kumomta_fast.h); every
+// other one, and every error, by one pass over the object's fields with simdjson On-Demand, the reference
+// reading: strings that need no unescaping stay views into the record, the rest live in simdjson's string
+// buffer until the next Parse.
 #include "parsers/kumomta.h"
 
 #include <simdjson.h>
@@ -8,8 +10,10 @@
 #include <cstring>
 #include <vector>
 
-#include "pipeline/base/strings.h"
+#include "parsers/kumomta_fast.h"
+#include "parsers/kumomta_fields.h"
 #include "pipeline/base/event_time.h"
+#include "pipeline/base/strings.h"
 
 namespace bs {
 namespace {
@@ -17,62 +21,6 @@ namespace {
 using simdjson::ondemand::json_type;
 using simdjson::ondemand::object;
 using simdjson::ondemand::value;
-
-enum class RecordType { kDelivery, kTransient, kBounce, kExpiration, kAdminBounce, kOob, kFeedback, kSkip, kUnknown };
-
-RecordType TypeFromName(std::string_view t) {
-  if (t == "Delivery") return RecordType::kDelivery;
-  if (t == "TransientFailure") return RecordType::kTransient;
-  if (t == "Bounce") return RecordType::kBounce;
-  if (t == "Expiration") return RecordType::kExpiration;
-  if (t == "AdminBounce") return RecordType::kAdminBounce;
-  if (t == "OOB") return RecordType::kOob;
-  if (t == "Feedback") return RecordType::kFeedback;
-  if (t == "Reception" || t == "Rejection" || t == "AdminRebind" || t == "DeferredInjectionRebind" ||
-      t == "Delayed" || t == "XferOut" || t == "XferIn") {
-    return RecordType::kSkip;
-  }
-  return RecordType::kUnknown;
-}
-
-SmtpStage StageFromCommand(std::string_view c) {
-  while (!c.empty() && (c.back() == '\n' || c.back() == '\r')) c.remove_suffix(1);
-  if (c == ".") return SmtpStage::kData;
-  if (StartsWithIgnoreCase(c, "RCPT")) return SmtpStage::kRcpt;
-  if (StartsWithIgnoreCase(c, "MAIL")) return SmtpStage::kMail;
-  if (StartsWithIgnoreCase(c, "DATA")) return SmtpStage::kData;
-  if (StartsWithIgnoreCase(c, "EHLO") || StartsWithIgnoreCase(c, "HELO") ||
-      StartsWithIgnoreCase(c, "STARTTLS")) {
-    return SmtpStage::kHelo;
-  }
-  return SmtpStage::kUnknown;
-}
-
-// "campaign:tenant@domain!routing" → campaign, tenant (either may be empty).
-void SplitQueue(std::string_view queue, std::string_view& campaign, std::string_view& tenant) {
-  queue = queue.substr(0, queue.find('!'));
-  size_t at = queue.rfind('@');
-  if (at == std::string_view::npos) return;
-  std::string_view left = queue.substr(0, at);
-  size_t colon = left.find(':');
-  if (colon == std::string_view::npos) {
-    tenant = left;
-  } else {
-    campaign = left.substr(0, colon);
-    tenant = left.substr(colon + 1);
-  }
-}
-
-// "ip:port" or "[v6]:port" → ip.
-std::string_view StripPort(std::string_view a) {
-  if (!a.empty() && a.front() == '[') {
-    size_t close = a.find(']');
-    return close == std::string_view::npos ? a : a.substr(1, close - 1);
-  }
-  size_t colon = a.rfind(':');
-  if (colon != std::string_view::npos && a.find(':') == colon) return a.substr(0, colon);
-  return a;
-}
 
 // The raw bytes of a field's key (just after its opening quote), or nullptr. Keys are compared in place
 // with KeyIs: no scan for the closing quote, no copy, no unescaping (the hot path of every record).
@@ -135,10 +83,34 @@ Field FieldOf(const char* k) {
 
 class KumoMtaParser final : public Parser {
  public:
+  explicit KumoMtaParser(KumoMtaPath path) {
+    if (path == KumoMtaPath::kFastWithFallback) fast_ = std::make_unique<kumomta::FastScanner>();
+  }
+
   ParseResult Parse(std::string_view record, const Position& pos, std::vector<DeliveryEvent>& out) override {
     while (!record.empty() && (record.back() == '\n' || record.back() == '\r')) record.remove_suffix(1);
     if (record.empty()) return ParseResult::Error(ParseError::kEmpty);
     if (record.size() > kMaxRecordBytes) return ParseResult::Error(ParseError::kTooLarge);
+    if (fast_ != nullptr) {
+      // The event is built in place (no copy of it); taken back out if the slow path is needed.
+      DeliveryEvent& e = out.emplace_back();
+      e.position = pos;
+      kumomta::FastScanner::Scan scan;
+      if (fast_->Run(record, scan, e)) {
+        // Errors are left to the slow path, which reports them with its own details.
+        ParseResult r = kumomta::FinishRecord(scan.fields, e);
+        if (r.ok() && r.skip == SkipReason::kNone && scan.has_recipient) {
+          e.recipient = scan.recipient;
+          e.recipient_domain = DomainOf(scan.recipient);
+          return {};
+        }
+        if (r.ok() && r.skip != SkipReason::kNone) {
+          out.pop_back();
+          return r;
+        }
+      }
+      out.pop_back();
+    }
     recipients_.clear();
     end_ = record.data() + record.size();
     DeliveryEvent e;
@@ -168,9 +140,7 @@ class KumoMtaParser final : public Parser {
       if (err == simdjson::INCOMPLETE_ARRAY_OR_OBJECT) return ParseResult::Error(ParseError::kTruncated);
       return ParseResult::Error(ParseError::kInvalidJson);
     }
-    std::string_view type_name, event_time, queue;
-    int64_t timestamp_s = -1;
-    bool have_response = false;
+    kumomta::RecordFields f;
     for (auto field : obj) {
       const char* raw_key = KeyPtr(field);
       if (raw_key == nullptr) return ParseResult::Error(ParseError::kInvalidJson);
@@ -183,7 +153,7 @@ class KumoMtaParser final : public Parser {
       if (t == json_type::null) continue;
       simdjson::error_code err = simdjson::SUCCESS;
       if (key == Field::kType) {
-        err = GetString(v, type_name);
+        err = GetString(v, f.type_name);
       } else if (key == Field::kRecipient) {
         if (t == json_type::array) {
           simdjson::ondemand::array arr;
@@ -205,9 +175,9 @@ class KumoMtaParser final : public Parser {
       } else if (key == Field::kId) {
         err = GetString(v, e.message_id);
       } else if (key == Field::kQueue) {
-        err = GetString(v, queue);
+        err = GetString(v, f.queue);
       } else if (key == Field::kEventTime) {
-        err = GetString(v, event_time);
+        err = GetString(v, f.event_time);
       } else if (key == Field::kTimestamp) {
         // Integer seconds as kumod writes them; some shippers rewrite it as an RFC 3339 string.
         if (t == json_type::string) {
@@ -215,8 +185,8 @@ class KumoMtaParser final : public Parser {
           err = GetString(v, ts);
           std::optional<int64_t> ms = err ? std::nullopt : ParseIsoTime(ts);
           if (!ms) return ParseResult::Error(ParseError::kBadTimestamp, "timestamp");
-          timestamp_s = *ms / 1000;
-        } else if (v.get_int64().get(timestamp_s) || timestamp_s < 0) {
+          f.timestamp_s = *ms / 1000;
+        } else if (v.get_int64().get(f.timestamp_s) || f.timestamp_s < 0) {
           return ParseResult::Error(ParseError::kBadTimestamp, "timestamp");
         }
       } else if (key == Field::kNumAttempts) {
@@ -228,7 +198,7 @@ class KumoMtaParser final : public Parser {
       } else if (key == Field::kEgressSource) {
         err = GetString(v, e.egress_source);
       } else if (key == Field::kResponse) {
-        have_response = true;
+        f.have_response = true;
         if (ParseResult r = ParseResponse(v, e); !r.ok()) return r;
       } else if (key == Field::kPeerAddress) {
         object peer;
@@ -252,7 +222,7 @@ class KumoMtaParser final : public Parser {
           if (KeyIs(sk, "address")) {
             std::string_view a;
             if ((err = GetString(sf.value(), a))) break;
-            e.sending_ip = StripPort(a);
+            e.sending_ip = kumomta::StripPort(a);
           }
         }
         if (err) return ParseResult::Error(ParseError::kBadFieldType, "source_address");
@@ -274,35 +244,7 @@ class KumoMtaParser final : public Parser {
       }
       if (err) return ParseResult::Error(ParseError::kBadFieldType, "field");
     }
-    if (type_name.empty()) return ParseResult::Error(ParseError::kMissingField, "type");
-    RecordType rt = TypeFromName(type_name);
-    if (rt == RecordType::kUnknown) return ParseResult::Error(ParseError::kUnknownRecordType, "type");
-    if (rt == RecordType::kSkip) return ParseResult::Skip(SkipReason::kNotDelivery);
-    if (!have_response && rt != RecordType::kFeedback) return ParseResult::Error(ParseError::kMissingField, "response");
-    switch (rt) {
-      case RecordType::kDelivery: e.outcome = Outcome::kDelivered; break;
-      case RecordType::kTransient: e.outcome = Outcome::kDeferred; break;
-      case RecordType::kBounce: e.outcome = Outcome::kBounced; break;
-      case RecordType::kExpiration: e.outcome = Outcome::kExpired; e.locally_generated = true; break;
-      case RecordType::kAdminBounce: e.outcome = Outcome::kBounced; e.locally_generated = true; break;
-      case RecordType::kOob: e.outcome = Outcome::kOutOfBand; break;
-      case RecordType::kFeedback: e.outcome = Outcome::kComplaint; break;
-      default: break;
-    }
-    if (!event_time.empty()) {
-      std::optional<int64_t> ms = ParseIsoTime(event_time);
-      if (!ms) return ParseResult::Error(ParseError::kBadTimestamp, "event_time");
-      e.event_time_ms = *ms;
-    } else if (timestamp_s >= 0) {
-      e.event_time_ms = timestamp_s * 1000;
-    } else {
-      return ParseResult::Error(ParseError::kMissingField, "timestamp");
-    }
-    std::string_view campaign, tenant;
-    SplitQueue(queue, campaign, tenant);
-    if (e.campaign.empty()) e.campaign = campaign;
-    if (e.tenant.empty()) e.tenant = tenant;
-    return {};
+    return kumomta::FinishRecord(f, e);
   }
 
   ParseResult ParseResponse(value v, DeliveryEvent& e) {
@@ -325,7 +267,7 @@ class KumoMtaParser final : public Parser {
       } else if (KeyIs(k, "command")) {
         std::string_view c;
         if (GetString(fv, c)) return ParseResult::Error(ParseError::kBadFieldType, "response.command");
-        e.stage = StageFromCommand(c);
+        e.stage = kumomta::StageFromCommand(c);
       } else if (KeyIs(k, "enhanced_code")) {
         object ec;
         if (fv.get_object().get(ec)) return ParseResult::Error(ParseError::kBadFieldType, "response.enhanced_code");
@@ -350,6 +292,7 @@ class KumoMtaParser final : public Parser {
     return {};
   }
 
+  std::unique_ptr<kumomta::FastScanner> fast_;  // null: On-Demand only
   simdjson::ondemand::parser parser_;
   std::vector<std::string_view> recipients_;
   const char* end_ = nullptr;  // one past the current record
@@ -357,6 +300,12 @@ class KumoMtaParser final : public Parser {
 
 }  // namespace
 
-std::unique_ptr<Parser> NewKumoMtaParser(const ParserOptions&) { return std::make_unique<KumoMtaParser>(); }
+std::unique_ptr<Parser> NewKumoMtaParser(const ParserOptions& options) {
+  return NewKumoMtaParser(options, KumoMtaPath::kFastWithFallback);
+}
+
+std::unique_ptr<Parser> NewKumoMtaParser(const ParserOptions&, KumoMtaPath path) {
+  return std::make_unique<KumoMtaParser>(path);
+}
 
 }  // namespace bs

@@ -1,0 +1,601 @@
+// Fast path of the KumoMTA parser (see kumomta_fast.h). Every "return false" below is a bail-out to the
+// On-Demand walk, which then gives the answer (events, skip or error) for the record.
+#include "parsers/kumomta_fast.h"
+
+#include <simdjson.h>
+
+#include <cstring>
+#include <optional>
+
+#if defined(__AVX2__) || defined(__SSE2__)
+#include <immintrin.h>
+#endif
+
+#include "pipeline/base/event_time.h"
+#include "pipeline/base/strings.h"
+
+namespace bs::kumomta {
+namespace {
+
+// Deeper values are left to simdjson (its own limit is 1024; real records nest 3 deep).
+constexpr int kMaxDepth = 32;
+
+// Bits of one 64-byte block: '"', '\\', and bytes outside 0x20..0x7f (control bytes, non-ASCII).
+struct BlockMasks {
+  uint64_t quote;
+  uint64_t backslash;
+  uint64_t unusual;
+};
+
+#if defined(__AVX2__)
+inline uint64_t Mask64(__m256i lo, __m256i hi) {
+  return static_cast<uint32_t>(_mm256_movemask_epi8(lo)) |
+         (static_cast<uint64_t>(static_cast<uint32_t>(_mm256_movemask_epi8(hi))) << 32);
+}
+
+inline BlockMasks Classify(const char* p) {
+  const __m256i a = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p));
+  const __m256i b = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + 32));
+  const __m256i quote = _mm256_set1_epi8('"');
+  const __m256i backslash = _mm256_set1_epi8('\\');
+  const __m256i space = _mm256_set1_epi8(0x20);
+  // Signed compare: bytes >= 0x80 are negative, so "less than 0x20" catches them with the control bytes.
+  return {Mask64(_mm256_cmpeq_epi8(a, quote), _mm256_cmpeq_epi8(b, quote)),
+          Mask64(_mm256_cmpeq_epi8(a, backslash), _mm256_cmpeq_epi8(b, backslash)),
+          Mask64(_mm256_cmpgt_epi8(space, a), _mm256_cmpgt_epi8(space, b))};
+}
+#elif defined(__SSE2__)
+inline uint64_t Mask16(__m128i v, int shift) {
+  return static_cast<uint64_t>(static_cast<uint32_t>(_mm_movemask_epi8(v))) << shift;
+}
+
+inline BlockMasks Classify(const char* p) {
+  const __m128i quote = _mm_set1_epi8('"');
+  const __m128i backslash = _mm_set1_epi8('\\');
+  const __m128i space = _mm_set1_epi8(0x20);
+  BlockMasks m{0, 0, 0};
+  for (int k = 0; k < 4; ++k) {
+    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 16 * k));
+    m.quote |= Mask16(_mm_cmpeq_epi8(v, quote), 16 * k);
+    m.backslash |= Mask16(_mm_cmpeq_epi8(v, backslash), 16 * k);
+    m.unusual |= Mask16(_mm_cmplt_epi8(v, space), 16 * k);
+  }
+  return m;
+}
+#else
+inline BlockMasks Classify(const char* p) {
+  BlockMasks m{0, 0, 0};
+  for (int k = 0; k < 64; ++k) {
+    const unsigned char c = static_cast<unsigned char>(p[k]);
+    m.quote |= static_cast<uint64_t>(c == '"') << k;
+    m.backslash |= static_cast<uint64_t>(c == '\\') << k;
+    m.unusual |= static_cast<uint64_t>(c < 0x20 || c >= 0x80) << k;
+  }
+  return m;
+}
+#endif
+
+// Bits of the characters escaped by a backslash in one block (a backslash escapes the next character,
+// which, if itself a backslash, escapes nothing). `carry`: the block's first character is escaped by the
+// previous block's last backslash; updated for the next block. Backslashes are rare: a plain loop.
+inline uint64_t Escaped(uint64_t backslash, uint64_t& carry) {
+  uint64_t escaped = 0;
+  if (carry != 0) {
+    escaped = 1;
+    backslash &= ~uint64_t{1};
+    carry = 0;
+  }
+  while (backslash != 0) {
+    const int i = __builtin_ctzll(backslash);
+    if (i == 63) {
+      carry = 1;
+      break;
+    }
+    escaped |= uint64_t{1} << (i + 1);
+    backslash &= ~(uint64_t{3} << i);
+  }
+  return escaped;
+}
+
+[[gnu::always_inline]] inline bool IsDigit(char c) { return c >= '0' && c <= '9'; }
+
+// Top-level keys we read; one bit each for the duplicate check.
+enum TopKey : uint32_t {
+  kOther, kType, kId, kSender, kRecipient, kQueue, kEventTime, kTimestamp, kNumAttempts, kEgressPool,
+  kEgressSource, kResponse, kPeerAddress, kSourceAddress, kMeta,
+};
+
+// A string literal as a template argument, so that its bytes are compile-time words in Is().
+template <size_t N>
+struct Lit {
+  char s[N];
+  constexpr Lit(const char (&p)[N]) {  // NOLINT: implicit on purpose (Is<"name">)
+    for (size_t k = 0; k < N; ++k) s[k] = p[k];
+  }
+  static constexpr size_t kLen = N - 1;
+  // Bytes [from, from + len) (len <= 8) as a little-endian word.
+  constexpr uint64_t Word(size_t from, size_t len) const {
+    uint64_t w = 0;
+    for (size_t k = 0; k < len; ++k) w |= static_cast<uint64_t>(static_cast<unsigned char>(s[from + k])) << (8 * k);
+    return w;
+  }
+};
+
+[[gnu::always_inline]] inline uint64_t Load8(const char* p) {
+  uint64_t w;
+  std::memcpy(&w, p, 8);
+  return w;
+}
+
+// Whether `key` (raw bytes between the quotes) is the literal L (up to 16 bytes): one or two word
+// compares. A key shorter than 8 bytes is read as a whole word and masked: the bytes after it are in the
+// record or its padding. An escaped key never equals one of ours, as in the slow path.
+template <Lit L>
+[[gnu::always_inline]] inline bool Is(std::string_view key) {
+  constexpr size_t kLen = decltype(L)::kLen;
+  static_assert(kLen >= 1 && kLen <= 16);
+  if (key.size() != kLen) return false;
+  if constexpr (kLen <= 8) {
+    constexpr uint64_t kMask = kLen == 8 ? ~uint64_t{0} : (uint64_t{1} << (8 * kLen)) - 1;
+    constexpr uint64_t kWord = L.Word(0, kLen);
+    return ((Load8(key.data()) ^ kWord) & kMask) == 0;
+  } else {
+    constexpr uint64_t kHead = L.Word(0, 8);
+    constexpr uint64_t kTail = L.Word(kLen - 8, 8);
+    return ((Load8(key.data()) ^ kHead) | (Load8(key.data() + kLen - 8) ^ kTail)) == 0;
+  }
+}
+
+// Trailing zeros, 64 for 0 (the unrolled quote listing relies on it).
+inline uint32_t Tz(uint64_t x) {
+#if defined(__BMI__)
+  return static_cast<uint32_t>(_tzcnt_u64(x));
+#else
+  return x == 0 ? 64 : static_cast<uint32_t>(__builtin_ctzll(x));
+#endif
+}
+
+// `key` is the raw text between the quotes: an escaped key never equals one of ours, as in the slow path.
+[[gnu::always_inline]] inline TopKey TopKeyOf(std::string_view key) {
+  switch (key.size()) {
+    case 2: return Is<"id">(key) ? kId : kOther;
+    case 4: return Is<"type">(key) ? kType : Is<"meta">(key) ? kMeta : kOther;
+    case 5: return Is<"queue">(key) ? kQueue : kOther;
+    case 6: return Is<"sender">(key) ? kSender : kOther;
+    case 8: return Is<"response">(key) ? kResponse : kOther;
+    case 9: return Is<"recipient">(key) ? kRecipient : Is<"timestamp">(key) ? kTimestamp : kOther;
+    case 10: return Is<"event_time">(key) ? kEventTime : kOther;
+    case 11: return Is<"egress_pool">(key) ? kEgressPool : kOther;
+    case 12: return Is<"num_attempts">(key) ? kNumAttempts : Is<"peer_address">(key) ? kPeerAddress : kOther;
+    case 13: return Is<"egress_source">(key) ? kEgressSource : kOther;
+    case 14: return Is<"source_address">(key) ? kSourceAddress : kOther;
+    default: return kOther;
+  }
+}
+
+}  // namespace
+
+bool FastScanner::Index() {
+  words_ = (n_ + 63) / 64;
+  uint64_t unusual = 0, backslash = 0, carry = 0;
+  size_t count = 0;
+  for (size_t w = 0; w < words_; ++w) {
+    // The last block reads up to 63 bytes past the record: inside the padding every record has.
+    BlockMasks m = Classify(s_ + 64 * w);
+    if (w + 1 == words_ && (n_ & 63) != 0) {
+      const uint64_t keep = (uint64_t{1} << (n_ & 63)) - 1;
+      m.quote &= keep;
+      m.backslash &= keep;
+      m.unusual &= keep;
+    }
+    unusual |= m.unusual;
+    backslash |= m.backslash;
+    backslashes_[w] = m.backslash;
+    uint64_t q = (m.backslash | carry) == 0 ? m.quote : m.quote & ~Escaped(m.backslash, carry);
+    // List the quotes: eight writes whatever the count (most blocks have fewer; the extra entries are
+    // overwritten by the next block or lie past quotes_), then the rest one by one.
+    const uint32_t base = static_cast<uint32_t>(64 * w);
+    const size_t cnt = static_cast<size_t>(__builtin_popcountll(q));
+    uint32_t* out = quote_pos_ + count;
+#pragma GCC unroll 8
+    for (int k = 0; k < 8; ++k) {
+      out[k] = base + Tz(q);
+      q &= q - 1;
+    }
+    for (size_t k = 8; k < cnt; ++k) {
+      out[k] = base + Tz(q);
+      q &= q - 1;
+    }
+    count += cnt;
+  }
+  quotes_ = count;
+  any_backslash_ = backslash != 0;
+  if (unusual != 0) {
+    // Control bytes: invalid in strings, and whitespace other than ' ' is left to simdjson too.
+    for (size_t k = 0; k < n_; ++k) {
+      if (static_cast<unsigned char>(s_[k]) < 0x20) return false;
+    }
+    // Non-ASCII: the slow path reports invalid UTF-8 anywhere in the record.
+    if (!simdjson::validate_utf8(s_, n_)) return false;
+  }
+  return true;
+}
+
+bool FastScanner::HasBackslash(size_t from, size_t to) const {
+  if (from >= to) return false;
+  size_t w = from >> 6;
+  const size_t last = (to - 1) >> 6;
+  uint64_t bits = backslashes_[w] & (~uint64_t{0} << (from & 63));
+  for (;;) {
+    if (w == last) {
+      const size_t end = to & 63;
+      if (end != 0) bits &= (uint64_t{1} << end) - 1;
+      return bits != 0;
+    }
+    if (bits != 0) return true;
+    bits = backslashes_[++w];
+  }
+}
+
+// At a string's opening quote (the next one not consumed, else this is no string): its raw text.
+inline bool FastScanner::RawString(Cursor& c, std::string_view& out, bool& escaped) {
+  if (c.q + 1 >= quotes_ || quote_pos_[c.q] != c.i) return false;
+  const size_t close = quote_pos_[c.q + 1];
+  out = std::string_view(s_ + c.i + 1, close - c.i - 1);
+  escaped = any_backslash_ && HasBackslash(c.i + 1, close);
+  c.q += 2;
+  c.i = close + 1;
+  return true;
+}
+
+// A string value we keep: a view into the record, or into scratch_ when it has escapes.
+inline bool FastScanner::String(Cursor& c, std::string_view& out) {
+  bool escaped;
+  return RawString(c, out, escaped) && (!escaped || Unescape(out));
+}
+
+// The short escapes, as simdjson decodes them; \u (surrogates, invalid code points) is left to simdjson.
+bool FastScanner::Unescape(std::string_view& s) {
+  char* const start = scratch_ + unescaped_;
+  char* d = start;
+  for (size_t k = 0; k < s.size(); ++k) {
+    const char ch = s[k];
+    if (ch != '\\') {
+      *d++ = ch;
+      continue;
+    }
+    if (++k == s.size()) return false;
+    switch (s[k]) {
+      case '"': *d++ = '"'; break;
+      case '\\': *d++ = '\\'; break;
+      case '/': *d++ = '/'; break;
+      case 'b': *d++ = '\b'; break;
+      case 'f': *d++ = '\f'; break;
+      case 'n': *d++ = '\n'; break;
+      case 'r': *d++ = '\r'; break;
+      case 't': *d++ = '\t'; break;
+      default: return false;
+    }
+  }
+  s = std::string_view(start, static_cast<size_t>(d - start));
+  unescaped_ += s.size();
+  return true;
+}
+
+inline bool FastScanner::Null(Cursor& c) {
+  if (n_ - c.i >= 4 && Is<"null">(std::string_view(s_ + c.i, 4))) {
+    c.i += 4;
+    return true;
+  }
+  return false;
+}
+
+// A JSON integer without sign, fraction or exponent, at most 18 digits (fits int64 and uint64).
+inline bool FastScanner::Uint(Cursor& c, uint64_t& v) {
+  const size_t start = c.i;
+  v = 0;
+  while (c.i < n_ && IsDigit(s_[c.i])) v = v * 10 + static_cast<uint64_t>(s_[c.i++] - '0');
+  const size_t digits = c.i - start;
+  if (digits == 0 || digits > 18 || (digits > 1 && s_[start] == '0')) return false;
+  const char ch = Peek(c);
+  return ch != '.' && ch != 'e' && ch != 'E';
+}
+
+// Any JSON number, checked against the grammar and skipped.
+inline bool FastScanner::Number(Cursor& c) {
+  if (Peek(c) == '-') ++c.i;
+  if (Peek(c) == '0') {
+    ++c.i;
+  } else if (IsDigit(Peek(c))) {
+    while (IsDigit(Peek(c))) ++c.i;
+  } else {
+    return false;
+  }
+  if (Peek(c) == '.') {
+    ++c.i;
+    if (!IsDigit(Peek(c))) return false;
+    while (IsDigit(Peek(c))) ++c.i;
+  }
+  if (Peek(c) == 'e' || Peek(c) == 'E') {
+    ++c.i;
+    if (Peek(c) == '+' || Peek(c) == '-') ++c.i;
+    if (!IsDigit(Peek(c))) return false;
+    while (IsDigit(Peek(c))) ++c.i;
+  }
+  return true;
+}
+
+// Objects are walked with Enter, then Key / (the value) / Next while `more`. What follows a value must be
+// ',' or '}', so a scalar that runs on into other bytes ("12abc", "nullx") is a bail-out.
+inline bool FastScanner::Enter(Cursor& c, int depth, bool& more) {
+  if (Peek(c) != '{' || depth > kMaxDepth) return false;
+  ++c.i;
+  SkipSpaces(c);
+  more = Peek(c) != '}';
+  if (!more) ++c.i;
+  return true;
+}
+
+inline bool FastScanner::Key(Cursor& c, std::string_view& key) {
+  bool escaped;
+  if (!RawString(c, key, escaped)) return false;
+  SkipSpaces(c);
+  if (Peek(c) != ':') return false;
+  ++c.i;
+  SkipSpaces(c);
+  return true;
+}
+
+inline bool FastScanner::Next(Cursor& c, bool& more) {
+  SkipSpaces(c);
+  const char ch = Peek(c);
+  ++c.i;
+  more = ch == ',';
+  if (!more && ch != '}') return false;
+  SkipSpaces(c);
+  return true;
+}
+
+// A value we do not read: strings and scalars here, objects and arrays in SkipNested.
+inline bool FastScanner::SkipValue(Cursor& c, int depth) {
+  switch (Peek(c)) {
+    case '"': {
+      std::string_view s;
+      bool escaped;
+      return RawString(c, s, escaped);
+    }
+    case '{':
+    case '[':
+      c = SkipNested(c, depth);
+      return c.i != kFailed;
+    case 't':
+      if (n_ - c.i >= 4 && Is<"true">(std::string_view(s_ + c.i, 4))) {
+        c.i += 4;
+        return true;
+      }
+      return false;
+    case 'f':
+      if (n_ - c.i >= 5 && Is<"false">(std::string_view(s_ + c.i, 5))) {
+        c.i += 5;
+        return true;
+      }
+      return false;
+    case 'n':
+      return Null(c);
+    default:
+      return Number(c);
+  }
+}
+
+// An object or array value we do not read; the returned cursor is past it, or at kFailed.
+FastScanner::Cursor FastScanner::SkipNested(Cursor c, int depth) {
+  const Cursor failed{kFailed, 0};
+  if (Peek(c) == '{') {
+    bool more;
+    if (!Enter(c, depth + 1, more)) return failed;
+    while (more) {
+      std::string_view key;
+      if (!Key(c, key) || !SkipValue(c, depth + 1) || !Next(c, more)) return failed;
+    }
+    return c;
+  }
+  if (depth + 1 > kMaxDepth) return failed;
+  ++c.i;
+  SkipSpaces(c);
+  if (Peek(c) == ']') {
+    ++c.i;
+    return c;
+  }
+  for (;;) {
+    if (!SkipValue(c, depth + 1)) return failed;
+    SkipSpaces(c);
+    const char ch = Peek(c);
+    ++c.i;
+    if (ch == ']') return c;
+    if (ch != ',') return failed;
+    SkipSpaces(c);
+  }
+}
+
+// The slow path's loop body for one top-level field (parsers/kumomta.cc, ParseObject).
+inline bool FastScanner::TopField(Cursor& c, std::string_view key) {
+  const TopKey k = TopKeyOf(key);
+  if (k == kOther) return SkipValue(c, 1);
+  // A repeated key we read: the slow path's in-order overwrites (and pushes, for recipients) are left to it.
+  const uint32_t bit = uint32_t{1} << k;
+  if ((seen_ & bit) != 0) return false;
+  seen_ |= bit;
+  if (Null(c)) return true;
+  RecordFields& f = scan_->fields;
+  DeliveryEvent& e = *e_;
+  bool more;
+  switch (k) {
+    case kType: return String(c, f.type_name);
+    case kRecipient:
+      // An array of recipients (BatchByDomain) is the slow path's.
+      if (!String(c, scan_->recipient)) return false;
+      scan_->has_recipient = true;
+      return true;
+    case kSender:
+      if (!String(c, e.sender)) return false;
+      e.sender_domain = DomainOf(e.sender);
+      return true;
+    case kId: return String(c, e.message_id);
+    case kQueue: return String(c, f.queue);
+    case kEventTime: return String(c, f.event_time);
+    case kTimestamp: {
+      if (Peek(c) == '"') {
+        std::string_view ts;
+        if (!String(c, ts)) return false;
+        std::optional<int64_t> ms = ParseIsoTime(ts);
+        if (!ms) return false;
+        f.timestamp_s = *ms / 1000;
+        return true;
+      }
+      uint64_t v;
+      if (!Uint(c, v)) return false;
+      f.timestamp_s = static_cast<int64_t>(v);
+      return true;
+    }
+    case kNumAttempts: {
+      uint64_t v;
+      if (!Uint(c, v)) return false;
+      e.attempt = static_cast<uint16_t>(v > 65535 ? 65535 : v);
+      return true;
+    }
+    case kEgressPool: return String(c, e.egress_pool);
+    case kEgressSource: return String(c, e.egress_source);
+    case kResponse:
+      f.have_response = true;
+      return Response(c);
+    case kPeerAddress:
+      if (!Enter(c, 1, more)) return false;
+      while (more) {
+        std::string_view pk;
+        if (!Key(c, pk)) return false;
+        bool ok;
+        if (Is<"name">(pk)) ok = String(c, e.mx_host);
+        else if (Is<"addr">(pk)) ok = String(c, e.mx_ip);
+        else ok = SkipValue(c, 2);
+        if (!ok || !Next(c, more)) return false;
+      }
+      return true;
+    case kSourceAddress:
+      if (!Enter(c, 1, more)) return false;
+      while (more) {
+        std::string_view sk;
+        if (!Key(c, sk)) return false;
+        if (Is<"address">(sk)) {
+          std::string_view a;
+          if (!String(c, a)) return false;
+          e.sending_ip = StripPort(a);
+        } else if (!SkipValue(c, 2)) {
+          return false;
+        }
+        if (!Next(c, more)) return false;
+      }
+      return true;
+    case kMeta:
+      if (!Enter(c, 1, more)) return false;
+      while (more) {
+        std::string_view mk;
+        if (!Key(c, mk)) return false;
+        std::string_view* target = nullptr;
+        if (Is<"campaign">(mk) || Is<"campaign_id">(mk)) {
+          target = &e.campaign;
+        } else if (Is<"tenant">(mk)) {
+          target = &e.tenant;
+        }
+        // The slow path ignores a value that is not a string; so do we (after checking it).
+        const bool ok = target == nullptr || Peek(c) != '"' ? SkipValue(c, 2) : String(c, *target);
+        if (!ok || !Next(c, more)) return false;
+      }
+      return true;
+    case kOther: break;
+  }
+  return false;
+}
+
+// The slow path's ParseResponse.
+inline bool FastScanner::Response(Cursor& c) {
+  uint32_t seen = 0;
+  DeliveryEvent& e = *e_;
+  bool more;
+  if (!Enter(c, 1, more)) return false;
+  while (more) {
+    std::string_view k;
+    if (!Key(c, k)) return false;
+    int id = -1;
+    if (Is<"code">(k)) id = 0;
+    else if (Is<"content">(k)) id = 1;
+    else if (Is<"command">(k)) id = 2;
+    else if (Is<"enhanced_code">(k)) id = 3;
+    if (id >= 0) {
+      if ((seen & (1u << id)) != 0) return false;
+      seen |= 1u << id;
+    }
+    bool ok = true;
+    if (id < 0) {
+      ok = SkipValue(c, 2);
+    } else if (Null(c)) {
+    } else if (id == 0) {
+      uint64_t code;
+      ok = Uint(c, code) && code <= 999;
+      e.reply.code = static_cast<uint16_t>(code);
+    } else if (id == 1) {
+      ok = String(c, e.reply.text);
+    } else if (id == 2) {
+      std::string_view cmd;
+      ok = String(c, cmd);
+      if (ok) e.stage = StageFromCommand(cmd);
+    } else {
+      ok = EnhancedCode(c);
+    }
+    if (!ok || !Next(c, more)) return false;
+  }
+  if (StartsWith(e.reply.text, "KumoMTA internal:")) e.locally_generated = true;
+  return true;
+}
+
+// Every member must be an integer <= 999 (the slow path checks all of them, known or not).
+inline bool FastScanner::EnhancedCode(Cursor& c) {
+  uint64_t cls = 0, subject = 0, detail = 0;
+  bool more;
+  if (!Enter(c, 2, more)) return false;
+  while (more) {
+    std::string_view k;
+    uint64_t n;
+    if (!Key(c, k) || !Uint(c, n) || n > 999) return false;
+    if (Is<"class">(k)) cls = n;
+    else if (Is<"subject">(k)) subject = n;
+    else if (Is<"detail">(k)) detail = n;
+    if (!Next(c, more)) return false;
+  }
+  if (cls >= 2 && cls <= 5) {
+    e_->reply.enhanced = {static_cast<uint8_t>(cls), static_cast<uint16_t>(subject), static_cast<uint16_t>(detail)};
+  }
+  return true;
+}
+
+bool FastScanner::Run(std::string_view record, Scan& scan, DeliveryEvent& e) {
+  if (record.empty() || record.size() > kMaxBytes) return false;
+  s_ = record.data();
+  n_ = record.size();
+  seen_ = 0;
+  unescaped_ = 0;
+  scan_ = &scan;
+  e_ = &e;
+  if (!Index()) return false;
+  Cursor c;
+  SkipSpaces(c);
+  bool more;
+  if (!Enter(c, 0, more)) return false;
+  while (more) {
+    std::string_view key;
+    if (!Key(c, key) || !TopField(c, key) || !Next(c, more)) return false;
+  }
+  // Bytes after the object: simdjson's reading of them is not ours to guess.
+  return c.i == n_;
+}
+
+}  // namespace bs::kumomta

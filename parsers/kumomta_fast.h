@@ -1,0 +1,98 @@
+// Fast path of the KumoMTA parser: a hand-written scanner for the common record shape, tried before the
+// simdjson On-Demand walk of parsers/kumomta.cc, which stays the reference and the fallback.
+//
+// One SIMD pass over the record (AVX2, SSE2, or a byte loop, by build flags) lists the offsets of the
+// unescaped quotes, keeps a bitmap of backslashes and checks that every byte is printable ASCII (otherwise
+// the record must be valid UTF-8, checked with simdjson). A scalar walk then reads the object, taking each
+// string's end from the quote list rather than searching for it (so the walk is not one long chain of
+// dependent loads): the keys we need give views into the record, the rest are skipped after a strict
+// grammar check. The scanner gives up ("bails") on anything it is not sure gives the same answer
+// as the On-Demand walk: invalid or unusual JSON (control bytes, trailing bytes, deep nesting, long
+// numbers), a \u escape inside a string it would keep (the short escapes \" \\ \/ \b \f \n \r \t are
+// unescaped into the scanner's own buffer), a recipient array, a duplicate key we read, a value of an
+// unexpected type, a field error of any kind. It never allocates.
+#ifndef BOUNCESTREAM_PARSERS_KUMOMTA_FAST_H_
+#define BOUNCESTREAM_PARSERS_KUMOMTA_FAST_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+
+#include "parsers/delivery_event.h"
+#include "parsers/kumomta_fields.h"
+
+namespace bs::kumomta {
+
+class FastScanner {
+ public:
+  // Longer records go to the slow path (the bitmaps are fixed-size members).
+  static constexpr size_t kMaxBytes = 8192;
+
+  // What a successful scan gathered: the On-Demand field loop's state when it ends without an error.
+  struct Scan {
+    RecordFields fields;
+    std::string_view recipient;
+    bool has_recipient = false;
+  };
+
+  // Reads `record` (trailing newlines removed, kRecordPadding readable bytes after it) into `scan` and `e`
+  // (a default DeliveryEvent). Views point into the record or into this scanner (valid until the next
+  // Run). True: the record is valid JSON, and `scan` and `e` hold exactly what the
+  // On-Demand walk would have gathered, with no field error. False: bail; `scan` and `e` are then garbage.
+  bool Run(std::string_view record, Scan& scan, DeliveryEvent& e);
+
+ private:
+  static constexpr size_t kWords = kMaxBytes / 64;
+
+  // The walk's position: byte offset, and index (into quote_pos_) of the next quote not yet consumed.
+  // A local of Run, passed by reference only to inlined functions, so that it lives in registers: as
+  // members, every stored event field (a size_t may alias them) sent them back to memory.
+  struct Cursor {
+    size_t i = 0;
+    size_t q = 0;
+  };
+  static constexpr size_t kFailed = ~size_t{0};  // Cursor::i of a failed SkipNested
+
+  bool Index();
+  bool HasBackslash(size_t from, size_t to) const;
+
+  [[gnu::always_inline]] char Peek(const Cursor& c) const { return c.i < n_ ? s_[c.i] : '\0'; }
+  [[gnu::always_inline]] void SkipSpaces(Cursor& c) const {
+    while (c.i < n_ && s_[c.i] == ' ') ++c.i;
+  }
+  [[gnu::always_inline]] inline bool RawString(Cursor& c, std::string_view& out, bool& escaped);
+  [[gnu::always_inline]] inline bool String(Cursor& c, std::string_view& out);
+  bool Unescape(std::string_view& s);
+  [[gnu::always_inline]] inline bool Null(Cursor& c);
+  [[gnu::always_inline]] inline bool Uint(Cursor& c, uint64_t& v);
+  [[gnu::always_inline]] inline bool Number(Cursor& c);
+  [[gnu::always_inline]] inline bool SkipValue(Cursor& c, int depth);
+  // By value: a cursor whose address escapes to a call would live in memory in the whole walk.
+  Cursor SkipNested(Cursor c, int depth);
+  [[gnu::always_inline]] inline bool Enter(Cursor& c, int depth, bool& more);
+  [[gnu::always_inline]] inline bool Key(Cursor& c, std::string_view& key);
+  [[gnu::always_inline]] inline bool Next(Cursor& c, bool& more);
+
+  [[gnu::always_inline]] inline bool TopField(Cursor& c, std::string_view key);
+  [[gnu::always_inline]] inline bool Response(Cursor& c);
+  [[gnu::always_inline]] inline bool EnhancedCode(Cursor& c);
+
+  const char* s_ = nullptr;
+  size_t n_ = 0;
+  size_t words_ = 0;
+  size_t quotes_ = 0;  // unescaped quotes in the record
+  bool any_backslash_ = false;
+  uint32_t seen_ = 0;
+  Scan* scan_ = nullptr;
+  DeliveryEvent* e_ = nullptr;
+  uint64_t backslashes_[kWords];
+  // Offsets of the unescaped quotes, in order (slack for the unrolled writes of Index).
+  uint32_t quote_pos_[kMaxBytes + 64];
+  // Unescaped strings of the current record (they never get longer than in the record).
+  size_t unescaped_ = 0;
+  char scratch_[kMaxBytes];
+};
+
+}  // namespace bs::kumomta
+
+#endif  // BOUNCESTREAM_PARSERS_KUMOMTA_FAST_H_

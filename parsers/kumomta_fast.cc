@@ -209,6 +209,11 @@ bool FastScanner::Index() {
     count += cnt;
   }
   quotes_ = count;
+  // An odd count is an unclosed string. With an even one, RawString consumes quotes in pairs, so a
+  // string's closing quote is always in the list.
+  if ((count & 1) != 0) return false;
+  // Sentinels: no cursor position equals them, so RawString needs no bound check on the list.
+  quote_pos_[count] = quote_pos_[count + 1] = ~uint32_t{0};
   any_backslash_ = backslash != 0;
   if (unusual != 0) {
     // Control bytes: invalid in strings, and whitespace other than ' ' is left to simdjson too.
@@ -239,7 +244,7 @@ bool FastScanner::HasBackslash(size_t from, size_t to) const {
 
 // At a string's opening quote (the next one not consumed, else this is no string): its raw text.
 inline bool FastScanner::RawString(Cursor& c, std::string_view& out, bool& escaped) {
-  if (c.q + 1 >= quotes_ || quote_pos_[c.q] != c.i) return false;
+  if (quote_pos_[c.q] != c.i) return false;  // also false at the sentinel past the last quote
   const size_t close = quote_pos_[c.q + 1];
   out = std::string_view(s_ + c.i + 1, close - c.i - 1);
   escaped = any_backslash_ && HasBackslash(c.i + 1, close);
@@ -283,7 +288,8 @@ bool FastScanner::Unescape(std::string_view& s) {
 }
 
 inline bool FastScanner::Null(Cursor& c) {
-  if (n_ - c.i >= 4 && Is<"null">(std::string_view(s_ + c.i, 4))) {
+  // s_[c.i] is readable even at the end (padding); most values are not null, so test one byte first.
+  if (s_[c.i] == 'n' && c.i + 4 <= n_ && Is<"null">(std::string_view(s_ + c.i, 4))) {
     c.i += 4;
     return true;
   }
@@ -327,36 +333,40 @@ inline bool FastScanner::Number(Cursor& c) {
 
 // Objects are walked with Enter, then Key / (the value) / Next while `more`. What follows a value must be
 // ',' or '}', so a scalar that runs on into other bytes ("12abc", "nullx") is a bail-out.
+template <bool kSpaces>
 inline bool FastScanner::Enter(Cursor& c, int depth, bool& more) {
   if (Peek(c) != '{' || depth > kMaxDepth) return false;
   ++c.i;
-  SkipSpaces(c);
+  Space<kSpaces>(c);
   more = Peek(c) != '}';
   if (!more) ++c.i;
   return true;
 }
 
+template <bool kSpaces>
 inline bool FastScanner::Key(Cursor& c, std::string_view& key) {
   bool escaped;
   if (!RawString(c, key, escaped)) return false;
-  SkipSpaces(c);
+  Space<kSpaces>(c);
   if (Peek(c) != ':') return false;
   ++c.i;
-  SkipSpaces(c);
+  Space<kSpaces>(c);
   return true;
 }
 
+template <bool kSpaces>
 inline bool FastScanner::Next(Cursor& c, bool& more) {
-  SkipSpaces(c);
+  Space<kSpaces>(c);
   const char ch = Peek(c);
   ++c.i;
   more = ch == ',';
   if (!more && ch != '}') return false;
-  SkipSpaces(c);
+  Space<kSpaces>(c);
   return true;
 }
 
 // A value we do not read: strings and scalars here, objects and arrays in SkipNested.
+template <bool kSpaces>
 inline bool FastScanner::SkipValue(Cursor& c, int depth) {
   switch (Peek(c)) {
     case '"': {
@@ -366,16 +376,16 @@ inline bool FastScanner::SkipValue(Cursor& c, int depth) {
     }
     case '{':
     case '[':
-      c = SkipNested(c, depth);
+      c = SkipNested<kSpaces>(c, depth);
       return c.i != kFailed;
     case 't':
-      if (n_ - c.i >= 4 && Is<"true">(std::string_view(s_ + c.i, 4))) {
+      if (c.i + 4 <= n_ && Is<"true">(std::string_view(s_ + c.i, 4))) {
         c.i += 4;
         return true;
       }
       return false;
     case 'f':
-      if (n_ - c.i >= 5 && Is<"false">(std::string_view(s_ + c.i, 5))) {
+      if (c.i + 5 <= n_ && Is<"false">(std::string_view(s_ + c.i, 5))) {
         c.i += 5;
         return true;
       }
@@ -388,39 +398,41 @@ inline bool FastScanner::SkipValue(Cursor& c, int depth) {
 }
 
 // An object or array value we do not read; the returned cursor is past it, or at kFailed.
+template <bool kSpaces>
 FastScanner::Cursor FastScanner::SkipNested(Cursor c, int depth) {
   const Cursor failed{kFailed, 0};
   if (Peek(c) == '{') {
     bool more;
-    if (!Enter(c, depth + 1, more)) return failed;
+    if (!Enter<kSpaces>(c, depth + 1, more)) return failed;
     while (more) {
       std::string_view key;
-      if (!Key(c, key) || !SkipValue(c, depth + 1) || !Next(c, more)) return failed;
+      if (!Key<kSpaces>(c, key) || !SkipValue<kSpaces>(c, depth + 1) || !Next<kSpaces>(c, more)) return failed;
     }
     return c;
   }
   if (depth + 1 > kMaxDepth) return failed;
   ++c.i;
-  SkipSpaces(c);
+  Space<kSpaces>(c);
   if (Peek(c) == ']') {
     ++c.i;
     return c;
   }
   for (;;) {
-    if (!SkipValue(c, depth + 1)) return failed;
-    SkipSpaces(c);
+    if (!SkipValue<kSpaces>(c, depth + 1)) return failed;
+    Space<kSpaces>(c);
     const char ch = Peek(c);
     ++c.i;
     if (ch == ']') return c;
     if (ch != ',') return failed;
-    SkipSpaces(c);
+    Space<kSpaces>(c);
   }
 }
 
 // The slow path's loop body for one top-level field (parsers/kumomta.cc, ParseObject).
+template <bool kSpaces>
 inline bool FastScanner::TopField(Cursor& c, std::string_view key) {
   const TopKey k = TopKeyOf(key);
-  if (k == kOther) return SkipValue(c, 1);
+  if (k == kOther) return SkipValue<kSpaces>(c, 1);
   // A repeated key we read: the slow path's in-order overwrites (and pushes, for recipients) are left to it.
   const uint32_t bit = uint32_t{1} << k;
   if ((seen_ & bit) != 0) return false;
@@ -467,39 +479,39 @@ inline bool FastScanner::TopField(Cursor& c, std::string_view key) {
     case kEgressSource: return String(c, e.egress_source);
     case kResponse:
       f.have_response = true;
-      return Response(c);
+      return Response<kSpaces>(c);
     case kPeerAddress:
-      if (!Enter(c, 1, more)) return false;
+      if (!Enter<kSpaces>(c, 1, more)) return false;
       while (more) {
         std::string_view pk;
-        if (!Key(c, pk)) return false;
+        if (!Key<kSpaces>(c, pk)) return false;
         bool ok;
         if (Is<"name">(pk)) ok = String(c, e.mx_host);
         else if (Is<"addr">(pk)) ok = String(c, e.mx_ip);
-        else ok = SkipValue(c, 2);
-        if (!ok || !Next(c, more)) return false;
+        else ok = SkipValue<kSpaces>(c, 2);
+        if (!ok || !Next<kSpaces>(c, more)) return false;
       }
       return true;
     case kSourceAddress:
-      if (!Enter(c, 1, more)) return false;
+      if (!Enter<kSpaces>(c, 1, more)) return false;
       while (more) {
         std::string_view sk;
-        if (!Key(c, sk)) return false;
+        if (!Key<kSpaces>(c, sk)) return false;
         if (Is<"address">(sk)) {
           std::string_view a;
           if (!String(c, a)) return false;
           e.sending_ip = StripPort(a);
-        } else if (!SkipValue(c, 2)) {
+        } else if (!SkipValue<kSpaces>(c, 2)) {
           return false;
         }
-        if (!Next(c, more)) return false;
+        if (!Next<kSpaces>(c, more)) return false;
       }
       return true;
     case kMeta:
-      if (!Enter(c, 1, more)) return false;
+      if (!Enter<kSpaces>(c, 1, more)) return false;
       while (more) {
         std::string_view mk;
-        if (!Key(c, mk)) return false;
+        if (!Key<kSpaces>(c, mk)) return false;
         std::string_view* target = nullptr;
         if (Is<"campaign">(mk) || Is<"campaign_id">(mk)) {
           target = &e.campaign;
@@ -507,8 +519,8 @@ inline bool FastScanner::TopField(Cursor& c, std::string_view key) {
           target = &e.tenant;
         }
         // The slow path ignores a value that is not a string; so do we (after checking it).
-        const bool ok = target == nullptr || Peek(c) != '"' ? SkipValue(c, 2) : String(c, *target);
-        if (!ok || !Next(c, more)) return false;
+        const bool ok = target == nullptr || Peek(c) != '"' ? SkipValue<kSpaces>(c, 2) : String(c, *target);
+        if (!ok || !Next<kSpaces>(c, more)) return false;
       }
       return true;
     case kOther: break;
@@ -517,14 +529,15 @@ inline bool FastScanner::TopField(Cursor& c, std::string_view key) {
 }
 
 // The slow path's ParseResponse.
+template <bool kSpaces>
 inline bool FastScanner::Response(Cursor& c) {
   uint32_t seen = 0;
   DeliveryEvent& e = *e_;
   bool more;
-  if (!Enter(c, 1, more)) return false;
+  if (!Enter<kSpaces>(c, 1, more)) return false;
   while (more) {
     std::string_view k;
-    if (!Key(c, k)) return false;
+    if (!Key<kSpaces>(c, k)) return false;
     int id = -1;
     if (Is<"code">(k)) id = 0;
     else if (Is<"content">(k)) id = 1;
@@ -536,7 +549,7 @@ inline bool FastScanner::Response(Cursor& c) {
     }
     bool ok = true;
     if (id < 0) {
-      ok = SkipValue(c, 2);
+      ok = SkipValue<kSpaces>(c, 2);
     } else if (Null(c)) {
     } else if (id == 0) {
       uint64_t code;
@@ -549,32 +562,48 @@ inline bool FastScanner::Response(Cursor& c) {
       ok = String(c, cmd);
       if (ok) e.stage = StageFromCommand(cmd);
     } else {
-      ok = EnhancedCode(c);
+      ok = EnhancedCode<kSpaces>(c);
     }
-    if (!ok || !Next(c, more)) return false;
+    if (!ok || !Next<kSpaces>(c, more)) return false;
   }
   if (StartsWith(e.reply.text, "KumoMTA internal:")) e.locally_generated = true;
   return true;
 }
 
 // Every member must be an integer <= 999 (the slow path checks all of them, known or not).
+template <bool kSpaces>
 inline bool FastScanner::EnhancedCode(Cursor& c) {
   uint64_t cls = 0, subject = 0, detail = 0;
   bool more;
-  if (!Enter(c, 2, more)) return false;
+  if (!Enter<kSpaces>(c, 2, more)) return false;
   while (more) {
     std::string_view k;
     uint64_t n;
-    if (!Key(c, k) || !Uint(c, n) || n > 999) return false;
+    if (!Key<kSpaces>(c, k) || !Uint(c, n) || n > 999) return false;
     if (Is<"class">(k)) cls = n;
     else if (Is<"subject">(k)) subject = n;
     else if (Is<"detail">(k)) detail = n;
-    if (!Next(c, more)) return false;
+    if (!Next<kSpaces>(c, more)) return false;
   }
   if (cls >= 2 && cls <= 5) {
     e_->reply.enhanced = {static_cast<uint8_t>(cls), static_cast<uint16_t>(subject), static_cast<uint16_t>(detail)};
   }
   return true;
+}
+
+template <bool kSpaces>
+bool FastScanner::Walk() {
+  Cursor c;
+  Space<kSpaces>(c);
+  bool more;
+  if (!Enter<kSpaces>(c, 0, more)) return false;
+  while (more) {
+    std::string_view key;
+    if (!Key<kSpaces>(c, key) || !TopField<kSpaces>(c, key) || !Next<kSpaces>(c, more)) return false;
+  }
+  // Bytes after the object: simdjson's reading of them is not ours to guess.
+  Space<kSpaces>(c);
+  return c.i == n_;
 }
 
 bool FastScanner::Run(std::string_view record, Scan& scan, DeliveryEvent& e) {
@@ -586,16 +615,16 @@ bool FastScanner::Run(std::string_view record, Scan& scan, DeliveryEvent& e) {
   scan_ = &scan;
   e_ = &e;
   if (!Index()) return false;
-  Cursor c;
-  SkipSpaces(c);
-  bool more;
-  if (!Enter(c, 0, more)) return false;
-  while (more) {
-    std::string_view key;
-    if (!Key(c, key) || !TopField(c, key) || !Next(c, more)) return false;
-  }
-  // Bytes after the object: simdjson's reading of them is not ours to guess.
-  return c.i == n_;
+  // Records as kumod writes them have no space between tokens: that walk has no space checks at all. If
+  // it fails, the same walk with them, from scratch.
+  if (Walk<false>()) return true;
+  const Position pos = e.position;
+  e = DeliveryEvent();
+  e.position = pos;
+  scan = Scan();
+  seen_ = 0;
+  unescaped_ = 0;
+  return Walk<true>();
 }
 
 }  // namespace bs::kumomta

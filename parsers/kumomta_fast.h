@@ -60,22 +60,38 @@ class FastScanner {
   [[gnu::always_inline]] void SkipSpaces(Cursor& c) const {
     while (c.i < n_ && s_[c.i] == ' ') ++c.i;
   }
+  // The walk comes in two builds: kSpaces = false for compact records (no whitespace between tokens),
+  // where every space check compiles away, and kSpaces = true for the rest.
+  template <bool kSpaces>
+  [[gnu::always_inline]] void Space(Cursor& c) const {
+    if constexpr (kSpaces) SkipSpaces(c);
+  }
   [[gnu::always_inline]] inline bool RawString(Cursor& c, std::string_view& out, bool& escaped);
   [[gnu::always_inline]] inline bool String(Cursor& c, std::string_view& out);
   bool Unescape(std::string_view& s);
   [[gnu::always_inline]] inline bool Null(Cursor& c);
   [[gnu::always_inline]] inline bool Uint(Cursor& c, uint64_t& v);
   [[gnu::always_inline]] inline bool Number(Cursor& c);
+  template <bool kSpaces>
   [[gnu::always_inline]] inline bool SkipValue(Cursor& c, int depth);
   // By value: a cursor whose address escapes to a call would live in memory in the whole walk.
+  template <bool kSpaces>
   Cursor SkipNested(Cursor c, int depth);
+  template <bool kSpaces>
   [[gnu::always_inline]] inline bool Enter(Cursor& c, int depth, bool& more);
+  template <bool kSpaces>
   [[gnu::always_inline]] inline bool Key(Cursor& c, std::string_view& key);
+  template <bool kSpaces>
   [[gnu::always_inline]] inline bool Next(Cursor& c, bool& more);
 
+  template <bool kSpaces>
   [[gnu::always_inline]] inline bool TopField(Cursor& c, std::string_view key);
+  template <bool kSpaces>
   [[gnu::always_inline]] inline bool Response(Cursor& c);
+  template <bool kSpaces>
   [[gnu::always_inline]] inline bool EnhancedCode(Cursor& c);
+  template <bool kSpaces>
+  bool Walk();
 
   const char* s_ = nullptr;
   size_t n_ = 0;

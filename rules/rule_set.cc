@@ -218,6 +218,23 @@ absl::StatusOr<std::shared_ptr<const RuleSetImpl>> LoadRuleSet(const std::string
     if (cr.rule.id == "generic.delivered") rs->delivered_rule_ = static_cast<int>(rs->rules_.size());
     rs->rules_.push_back(std::move(cr));
   }
+  for (const auto& cr : rs->rules_) {
+    const Rule& r = cr.rule;
+    RuleSetImpl::Check k;
+    k.stage_mask = r.stage_mask;
+    k.outcome_mask = r.outcome_mask;
+    k.local = r.local;
+    k.codes = static_cast<uint32_t>(rs->code_pool_.size());
+    k.n_codes = static_cast<uint16_t>(r.codes.size());
+    rs->code_pool_.insert(rs->code_pool_.end(), r.codes.begin(), r.codes.end());
+    k.enhanced = static_cast<uint32_t>(rs->enhanced_pool_.size());
+    k.n_enhanced = static_cast<uint16_t>(r.enhanced.size());
+    rs->enhanced_pool_.insert(rs->enhanced_pool_.end(), r.enhanced.begin(), r.enhanced.end());
+    if (r.codes.size() > 0xffff || r.enhanced.size() > 0xffff) {
+      errors.push_back(absl::StrCat(r.file, ":", r.line, ": too many code patterns"));
+    }
+    rs->checks_.push_back(k);
+  }
   // Provider detection tables.
   {
     RE2::Options opts;
@@ -247,10 +264,43 @@ absl::StatusOr<std::shared_ptr<const RuleSetImpl>> LoadRuleSet(const std::string
       if (!set->Compile()) errors.push_back("providers.toml: reply_patterns RE2::Set compilation failed");
       rs->reply_set_ = std::move(set);
     }
+    std::vector<std::pair<std::string, SuffixTable::Value>> suffixes;
+    for (const auto& [suffix, info] : rs->mx_suffix_) suffixes.push_back({suffix, {info.entry, info.extendable}});
+    rs->mx_table_.Build(suffixes);
   }
-  std::vector<const std::string*> reply_patterns;
-  for (const auto& e : rs->providers_.providers) {
-    for (const auto& pat : e.reply_patterns) reply_patterns.push_back(&pat);
+  // The one scan set: every text rule, then the reply identifiers (when they all compile: the same
+  // patterns as reply_set_, so the lowest identifier index found is reply_set_'s answer).
+  RE2::Options set_opts;
+  set_opts.set_log_errors(false);
+  set_opts.set_max_mem(kSetMaxMem);
+  auto scan = std::make_unique<RE2::Set>(set_opts, RE2::UNANCHORED);
+  std::vector<int32_t> scan_index(rs->rules_.size(), -1);  // rule index → scan_set_ index
+  for (uint32_t i = 0; i < rs->rules_.size(); ++i) {
+    const Rule& r = rs->rules_[i].rule;
+    if (r.text.empty()) continue;
+    std::string err;
+    if (scan->Add(r.text, &err) < 0) {
+      errors.push_back(absl::StrCat(r.file, ":", r.line, ": bad regex: ", err));
+      continue;
+    }
+    scan_index[i] = rs->scan_rules_++;
+  }
+  {
+    size_t n_ids = 0;
+    bool ok = true;
+    for (const auto& e : rs->providers_.providers) {
+      for (const auto& pat : e.reply_patterns) {
+        ok = ok && scan->Add(pat, nullptr) >= 0;
+        ++n_ids;
+      }
+    }
+    // A pattern that failed here failed reply_set_ too (reported above). Without all of them the
+    // identifiers are looked up by DetectReply on its own (hits past scan_rules_ are ignored).
+    rs->scan_has_ids_ = ok && n_ids > 0 && n_ids == rs->reply_entry_.size();
+    if (rs->scan_rules_ > 0 || rs->scan_has_ids_) {
+      if (!scan->Compile()) errors.push_back("rules: RE2::Set compilation failed (out of memory)");
+      rs->scan_set_ = std::move(scan);
+    }
   }
   for (int p = 0; p < kProviderCount; ++p) {
     auto& c = rs->candidates_[p];
@@ -265,36 +315,16 @@ absl::StatusOr<std::shared_ptr<const RuleSetImpl>> LoadRuleSet(const std::string
       if (ra.tier != rb.tier) return ra.tier > rb.tier;
       return a < b;
     });
-    RE2::Options opts;
-    opts.set_log_errors(false);
-    opts.set_max_mem(kSetMaxMem);
-    auto set = std::make_unique<RE2::Set>(opts, RE2::UNANCHORED);
+    c.pos_of_scan.assign(rs->scan_rules_, -1);
     for (uint32_t pos = 0; pos < c.order.size(); ++pos) {
-      const Rule& r = rs->rules_[c.order[pos]].rule;
-      if (r.text.empty()) {
+      const uint32_t i = c.order[pos];
+      if (rs->rules_[i].rule.text.empty()) {
         c.textless_pos.push_back(pos);
         continue;
       }
-      std::string err;
-      if (set->Add(r.text, &err) < 0) {
-        errors.push_back(absl::StrCat(r.file, ":", r.line, ": bad regex: ", err));
-        continue;
-      }
+      if (scan_index[i] < 0) continue;
       c.set_pos.push_back(pos);
-    }
-    if (!c.set_pos.empty()) {
-      if (!set->Compile()) {
-        errors.push_back(absl::StrCat("provider ", AV(ProviderName(static_cast<Provider>(p))),
-                                      ": RE2::Set compilation failed (out of memory)"));
-      }
-      c.set = std::move(set);
-    }
-    if (!reply_patterns.empty() && reply_patterns.size() == rs->reply_entry_.size()) {
-      auto ids = std::make_unique<RE2::Set>(opts, RE2::UNANCHORED);
-      bool ok = true;
-      for (uint32_t pos : c.set_pos) ok = ok && ids->Add(rs->rules_[c.order[pos]].rule.text, nullptr) >= 0;
-      for (const std::string* pat : reply_patterns) ok = ok && ids->Add(*pat, nullptr) >= 0;
-      if (ok && ids->Compile()) c.set_with_ids = std::move(ids);
+      c.pos_of_scan[scan_index[i]] = static_cast<int32_t>(pos);
     }
   }
 
@@ -326,12 +356,20 @@ RuleSetImpl::Detection RuleSetImpl::DetectReply(std::string_view text, ClassifyS
 }
 
 RuleSetImpl::Detection RuleSetImpl::Detect(const ReplyInput& input, std::string_view text,
-                                           ClassifyScratch::Impl& s, bool scan_reply) const {
+                                           ClassifyScratch::Impl& s, bool scan_reply, bool fast) const {
   Detection d;
   // 1. The MX host that answered, by suffix on label boundaries ("alt1.gmail-smtp-in.l.google.com").
   std::string_view mx = input.mx_host;
   while (!mx.empty() && IsSpaceOrDot(mx.back())) mx.remove_suffix(1);
-  if (!mx.empty() && !mx_suffix_.empty()) {
+  if (fast) {
+    const int best = mx_table_.Longest(mx);
+    if (best >= 0) {
+      d.entry = best;
+      d.provider = providers_.providers[d.entry].provider;
+      d.by = DetectedBy::kMx;
+      return d;
+    }
+  } else if (!mx.empty() && !mx_suffix_.empty()) {
     std::string_view host = LowerView(mx, s.lower_buf);
     // Longest matching suffix on label boundaries, walking from the last label leftwards.
     size_t i = host.rfind('.');
@@ -386,7 +424,7 @@ RuleSetImpl::Prepared RuleSetImpl::Prepare(const ReplyInput& input, ClassifyScra
     }
   }
   // Our own MTA's replies say nothing about the remote provider's rules.
-  if (!p.local) p.detection = Detect(input, p.reply.text, s, scan_reply);
+  if (!p.local) p.detection = Detect(input, p.reply.text, s, scan_reply, /*fast=*/!scan_reply);
   return p;
 }
 
@@ -407,50 +445,85 @@ bool RuleSetImpl::Holds(const Rule& r, const Prepared& p, const ReplyInput& inpu
   return true;
 }
 
+bool RuleSetImpl::HoldsFast(uint32_t index, const Prepared& p, const ReplyInput& input) const {
+  const Check& k = checks_[index];
+  if (k.local != p.local) return false;
+  if (k.stage_mask != 0 && (k.stage_mask & (1u << static_cast<int>(input.stage))) == 0) return false;
+  if (k.outcome_mask != 0 && (k.outcome_mask & (1u << static_cast<int>(input.outcome))) == 0) return false;
+  if (k.n_codes != 0) {
+    bool any = false;
+    for (uint32_t i = k.codes; i < k.codes + k.n_codes && !any; ++i) {
+      any = CodeMatches(code_pool_[i], p.reply.code, p.cls);
+    }
+    if (!any) return false;
+  }
+  if (k.n_enhanced != 0) {
+    bool any = false;
+    for (uint32_t i = k.enhanced; i < k.enhanced + k.n_enhanced && !any; ++i) {
+      any = enhanced_pool_[i].Matches(p.reply.enhanced);
+    }
+    if (!any) return false;
+  }
+  return true;
+}
+
 int RuleSetImpl::Select(const Candidates& c, const Prepared& p, const ReplyInput& input,
-                        ClassifyScratch::Impl& s, bool use_set, std::vector<uint32_t>* matched,
-                        int* id_index) const {
+                        const std::vector<int>* scan_hits, bool fast, std::vector<uint32_t>* matched) const {
+  auto holds = [&](uint32_t pos) {
+    const uint32_t index = c.order[pos];
+    return fast ? HoldsFast(index, p, input) : Holds(rules_[index].rule, p, input);
+  };
   constexpr int kNone = 1 << 30;
   int best = kNone;
   // Text regexes are not consulted for 2xx replies: acceptance texts carry no signal the code lacks.
-  const bool scan = !p.reply.text.empty() && p.cls != 2;
-  const RE2::Set* set = id_index != nullptr ? c.set_with_ids.get() : c.set.get();
-  if (id_index != nullptr) *id_index = -1;
-  if (scan && set != nullptr) {
-    bool scanned = false;
-    if (use_set) {
-      s.matches.clear();
-      RE2::Set::ErrorInfo info;
-      const int n_rules = static_cast<int>(c.set_pos.size());
-      if (set->Match(p.reply.text, &s.matches, &info)) {
-        scanned = true;
-        for (int idx : s.matches) {
-          if (idx >= n_rules) {  // a reply identifier (only in set_with_ids)
-            const int k = idx - n_rules;
-            if (*id_index < 0 || k < *id_index) *id_index = k;
-            continue;
-          }
-          uint32_t pos = c.set_pos[idx];
-          if (static_cast<int>(pos) >= best && matched == nullptr) continue;
-          if (!Holds(rules_[c.order[pos]].rule, p, input)) continue;
-          if (matched != nullptr) matched->push_back(pos);
-          best = std::min(best, static_cast<int>(pos));
+  if (ScansText(p)) {
+    // Classify: the candidates' positions among the hits, best first, until one holds. The checks'
+    // data is mostly out of cache after a scan, so testing only the winner (usually the first) saves
+    // a few misses per reply over testing every hit.
+    constexpr size_t kMaxSorted = 64;
+    int32_t sorted[kMaxSorted];
+    size_t n = 0;
+    bool overflow = false;
+    if (scan_hits != nullptr && matched == nullptr) {
+      for (int idx : *scan_hits) {
+        if (idx >= scan_rules_) continue;  // a reply identifier
+        const int32_t pos = c.pos_of_scan[idx];
+        if (pos < 0) continue;  // another provider's rule
+        if (n == kMaxSorted) {
+          overflow = true;
+          break;
         }
-      } else if (info.kind == RE2::Set::kNoError) {
-        scanned = true;  // a clean "no match"
-      } else {
-        // Out of memory in the DFA (or similar): not "no match". Count it and answer with the per-regex
-        // loop, which is slower but right.
-        set_failures_.fetch_add(1, std::memory_order_relaxed);
-        if (id_index != nullptr) *id_index = -2;
+        int32_t* at = sorted + n++;  // insertion sort: a handful of hits
+        while (at > sorted && at[-1] > pos) {
+          *at = at[-1];
+          --at;
+        }
+        *at = pos;
+      }
+      if (!overflow) {
+        for (size_t k = 0; k < n; ++k) {
+          if (holds(static_cast<uint32_t>(sorted[k]))) {
+            best = sorted[k];
+            break;
+          }
+        }
       }
     }
-    if (!scanned) {
+    if (scan_hits != nullptr && (matched != nullptr || overflow)) {
+      for (int idx : *scan_hits) {
+        if (idx >= scan_rules_) continue;  // a reply identifier
+        const int pos = c.pos_of_scan[idx];
+        if (pos < 0) continue;  // another provider's rule
+        if (pos >= best && matched == nullptr) continue;
+        if (!holds(pos)) continue;
+        if (matched != nullptr) matched->push_back(pos);
+        best = std::min(best, pos);
+      }
+    } else if (scan_hits == nullptr) {
       for (uint32_t pos : c.set_pos) {
         if (static_cast<int>(pos) >= best && matched == nullptr) break;
-        const auto& cr = rules_[c.order[pos]];
-        if (!Holds(cr.rule, p, input)) continue;
-        if (!RE2::PartialMatch(p.reply.text, *cr.re)) continue;
+        if (!holds(pos)) continue;
+        if (!RE2::PartialMatch(p.reply.text, *rules_[c.order[pos]].re)) continue;
         if (matched != nullptr) matched->push_back(pos);
         best = std::min(best, static_cast<int>(pos));
       }
@@ -458,7 +531,7 @@ int RuleSetImpl::Select(const Candidates& c, const Prepared& p, const ReplyInput
   }
   for (uint32_t pos : c.textless_pos) {
     if (static_cast<int>(pos) >= best && matched == nullptr) break;
-    if (!Holds(rules_[c.order[pos]].rule, p, input)) continue;
+    if (!holds(pos)) continue;
     if (matched != nullptr) matched->push_back(pos);
     best = std::min(best, static_cast<int>(pos));
   }
@@ -498,7 +571,7 @@ Classification RuleSetImpl::Run(const ReplyInput& input, ClassifyScratch& scratc
     p.reply.code = input.code;
     p.reply.enhanced = input.enhanced;
     p.cls = 2;
-    p.detection = Detect(input, {}, s, /*scan_reply=*/false);
+    p.detection = Detect(input, {}, s, /*scan_reply=*/false, /*fast=*/use_set);
     if (explain != nullptr) {
       explain->normalized_text = std::string(input.text);
       explain->matched_set = "fast_path";
@@ -507,46 +580,46 @@ Classification RuleSetImpl::Run(const ReplyInput& input, ClassifyScratch& scratc
     }
     return Finish(p, delivered_rule_);
   }
-  // With the RE2::Set, reply identifiers are found by the rule scan itself (set_with_ids) when the MX
-  // host did not name the provider: one scan instead of two for most replies. The per-regex reference
-  // detects first, as the definition says (MX, reply identifiers, recipient domain).
+  // With the scan set, reply identifiers are found by the rule scan itself when the MX host did not
+  // name the provider: one scan for most replies, and the same hits serve whichever provider is then
+  // detected. The per-regex reference detects first, as the definition says (MX, reply identifiers,
+  // recipient domain).
   Prepared p = Prepare(input, s, /*scan_reply=*/!use_set);
   std::vector<uint32_t> matched;
   std::vector<uint32_t>* mp = explain != nullptr ? &matched : nullptr;
-  bool with_ids = use_set && !p.local && p.detection.by != DetectedBy::kMx && reply_set_ != nullptr &&
-                  !p.reply.text.empty();
-  if (with_ids && (p.cls == 2 || candidates_[static_cast<int>(p.detection.provider)].set_with_ids == nullptr)) {
-    // 2xx replies are not scanned for rules (and a set that failed to build has no identifiers):
-    // look for identifiers alone.
-    Detection r = DetectReply(p.reply.text, s);
+  const std::vector<int>* hits = nullptr;  // null: each candidate's own regex
+  if (use_set && ScansText(p) && scan_set_ != nullptr) {
+    s.matches.clear();
+    RE2::Set::ErrorInfo info;
+    if (scan_set_->Match(p.reply.text, &s.matches, &info) || info.kind == RE2::Set::kNoError) {
+      hits = &s.matches;  // (a clean "no match" leaves it empty)
+    } else {
+      // Out of memory in the DFA (or similar): not "no match". Count it and answer with the per-regex
+      // loop, which is slower but right.
+      set_failures_.fetch_add(1, std::memory_order_relaxed);
+    }
+  }
+  if (use_set && !p.local && p.detection.by != DetectedBy::kMx && reply_set_ != nullptr &&
+      !p.reply.text.empty()) {
+    Detection r;
+    if (hits != nullptr && scan_has_ids_) {
+      int id = -1;
+      for (int idx : *hits) {
+        const int k = idx - scan_rules_;
+        if (k >= 0 && (id < 0 || k < id)) id = k;
+      }
+      if (id >= 0) {
+        r.entry = reply_entry_[id];
+        r.provider = providers_.providers[r.entry].provider;
+        r.by = DetectedBy::kReply;
+      }
+    } else {
+      r = DetectReply(p.reply.text, s);  // 2xx (not scanned), a failed scan, or no identifiers in the set
+    }
     if (r.by != DetectedBy::kNone) p.detection = r;
-    with_ids = false;
   }
   const Candidates* c = &candidates_[static_cast<int>(p.detection.provider)];
-  int pos;
-  if (with_ids) {
-    int id = -1;
-    pos = Select(*c, p, input, s, use_set, mp, &id);
-    Detection r;
-    if (id >= 0) {
-      r.entry = reply_entry_[id];
-      r.provider = providers_.providers[r.entry].provider;
-      r.by = DetectedBy::kReply;
-    } else if (id == -2) {
-      r = DetectReply(p.reply.text, s);  // the combined scan failed: detect on its own
-    }
-    if (r.by != DetectedBy::kNone) {
-      const bool same = r.provider == p.detection.provider;
-      p.detection = r;
-      if (!same) {
-        c = &candidates_[static_cast<int>(p.detection.provider)];
-        matched.clear();
-        pos = Select(*c, p, input, s, use_set, mp, nullptr);
-      }
-    }
-  } else {
-    pos = Select(*c, p, input, s, use_set, mp, nullptr);
-  }
+  const int pos = Select(*c, p, input, hits, use_set, mp);
   const Candidates& cand = *c;
   int rule_index = pos < 0 ? -1 : static_cast<int>(cand.order[pos]);
   Classification out = Finish(p, rule_index);

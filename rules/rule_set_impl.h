@@ -4,9 +4,13 @@
 //
 // Compiled form: for each provider P, the candidate rules are P's own rules plus the blocklists and
 // generic rules, sorted once by precedence (priority desc, then tier provider > blocklists > generic,
-// then file order). The text regexes of those candidates form ONE RE2::Set per provider, so a reply is
-// scanned once; code/enhanced/stage/outcome constraints are checked only on the rules whose text matched
-// (plus the text-less ones that precede the best match).
+// then file order). The text regexes of ALL rules, followed by the providers' reply identifiers, form
+// ONE RE2::Set for the whole snapshot, so a reply is scanned once whatever its provider (and however its
+// provider is detected); each provider maps a set index to its precedence position (or "not mine").
+// code/enhanced/stage/outcome constraints are checked only on the rules whose text matched (plus the
+// text-less ones that precede the best match). One set rather than one per provider: the DFA's states
+// for the shared generic and blocklist texts are built and kept in cache once, not once per provider
+// (the scan is bound by cache misses on DFA states; see README "Speed").
 #ifndef BOUNCESTREAM_RULES_RULE_SET_IMPL_H_
 #define BOUNCESTREAM_RULES_RULE_SET_IMPL_H_
 
@@ -24,6 +28,7 @@
 #include "rules/rule.h"
 #include "rules/rule_file.h"
 #include "rules/rule_set.h"
+#include "rules/suffix_table.h"
 
 namespace bs {
 
@@ -77,12 +82,9 @@ class RuleSetImpl : public RuleSet {
                                                                         const std::vector<std::string>&);
   struct Candidates {
     std::vector<uint32_t> order;         // rule indices in precedence order
-    std::unique_ptr<RE2::Set> set;       // the text rules of `order`; null if none
-    std::vector<uint32_t> set_pos;       // set index → position in `order`
+    std::vector<uint32_t> set_pos;       // positions (ascending) of the text rules, for the per-regex loop
     std::vector<uint32_t> textless_pos;  // positions (ascending) of the code-only rules
-    // The same patterns followed by every provider's reply identifiers (providers.toml): used when the
-    // MX host did not name the provider, so one scan finds both the rules and the identifiers.
-    std::unique_ptr<RE2::Set> set_with_ids;
+    std::vector<int32_t> pos_of_scan;    // scan_set_ rule index → position in `order`, -1 if not a candidate
   };
   struct Detection {
     Provider provider = Provider::kOther;
@@ -102,22 +104,47 @@ class RuleSetImpl : public RuleSet {
 
   // `scan_reply`: also run the reply-identifier set (otherwise Run finds identifiers in its rule scan).
   Prepared Prepare(const ReplyInput& input, ClassifyScratch::Impl& s, bool scan_reply) const;
-  Detection Detect(const ReplyInput& input, std::string_view text, ClassifyScratch::Impl& s,
-                   bool scan_reply) const;
+  // Whether the rules' text regexes are consulted for this reply (2xx replies never are).
+  static bool ScansText(const Prepared& p) { return !p.reply.text.empty() && p.cls != 2; }
+  // `fast`: the MX host is looked up in mx_table_ (Classify) rather than by the map walk (reference).
+  Detection Detect(const ReplyInput& input, std::string_view text, ClassifyScratch::Impl& s, bool scan_reply,
+                   bool fast) const;
   Detection DetectReply(std::string_view text, ClassifyScratch::Impl& s) const;
   bool Holds(const Rule& r, const Prepared& p, const ReplyInput& input) const;
-  // Position in candidates.order of the winner, or -1. `matched_positions`, when given, receives every
-  // position whose rule matched (for explain). With `id_index` the scan uses set_with_ids and stores
-  // the lowest reply-identifier index that matched (-1 none, -2 the scan failed).
-  int Select(const Candidates& c, const Prepared& p, const ReplyInput& input, ClassifyScratch::Impl& s,
-             bool use_set, std::vector<uint32_t>* matched_positions, int* id_index) const;
+  // The same test on the compact copy of rule `index`'s constraints (checks_), for the hot path.
+  bool HoldsFast(uint32_t index, const Prepared& p, const ReplyInput& input) const;
+  // Position in candidates.order of the winner, or -1. `scan_hits`: the scan_set_ indices that matched
+  // the text; null = run each candidate's own regex instead (the reference, or a failed scan).
+  // `matched_positions`, when given, receives every position whose rule matched (for explain).
+  // `fast`: constraints are read from checks_ (Classify) rather than from the rules (reference).
+  int Select(const Candidates& c, const Prepared& p, const ReplyInput& input, const std::vector<int>* scan_hits,
+             bool fast, std::vector<uint32_t>* matched_positions) const;
   Classification Finish(const Prepared& p, int rule_index) const;
   Classification Run(const ReplyInput& input, ClassifyScratch& scratch, bool use_set,
                      Explanation* explain) const;
 
   std::string version_;
   std::vector<CompiledRule> rules_;
+  // Each rule's constraints, packed (rules_ order): Holds() on a Rule touches several cache lines per
+  // rule scattered over the heap; the hot path checks a few hits per reply and reads these instead.
+  struct Check {
+    uint32_t stage_mask = 0;
+    uint32_t outcome_mask = 0;
+    uint32_t codes = 0;  // first index in code_pool_
+    uint32_t enhanced = 0;  // first index in enhanced_pool_
+    uint16_t n_codes = 0;
+    uint16_t n_enhanced = 0;
+    bool local = false;
+  };
+  std::vector<Check> checks_;
+  std::vector<CodePattern> code_pool_;
+  std::vector<EnhancedPattern> enhanced_pool_;
   Candidates candidates_[kProviderCount];
+  // Every text rule's regex (indices 0..scan_rules_-1, in rules_ order), then, when scan_has_ids_, every
+  // provider's reply identifiers in providers.toml order (same order as reply_set_).
+  std::unique_ptr<RE2::Set> scan_set_;
+  int scan_rules_ = 0;
+  bool scan_has_ids_ = false;
   int delivered_rule_ = -1;  // "generic.delivered": the fast path for accepted mail
 
   ProvidersFile providers_;
@@ -128,7 +155,8 @@ class RuleSetImpl : public RuleSet {
     int entry = -1;
     bool extendable = false;
   };
-  absl::flat_hash_map<std::string, SuffixInfo> mx_suffix_;
+  absl::flat_hash_map<std::string, SuffixInfo> mx_suffix_;  // the reference walk's table
+  SuffixTable mx_table_;                                     // the same suffixes, for Classify
   absl::flat_hash_map<std::string, int> domain_;     // recipient domain → provider entry
   std::unique_ptr<RE2::Set> reply_set_;
   std::vector<int> reply_entry_;  // reply_set_ index → provider entry

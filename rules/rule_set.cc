@@ -315,7 +315,7 @@ absl::StatusOr<std::shared_ptr<const RuleSetImpl>> LoadRuleSet(const std::string
       if (ra.tier != rb.tier) return ra.tier > rb.tier;
       return a < b;
     });
-    c.pos_of_scan.assign(rs->scan_rules_, -1);
+    c.by_scan.assign(rs->scan_rules_, {});
     for (uint32_t pos = 0; pos < c.order.size(); ++pos) {
       const uint32_t i = c.order[pos];
       if (rs->rules_[i].rule.text.empty()) {
@@ -324,7 +324,7 @@ absl::StatusOr<std::shared_ptr<const RuleSetImpl>> LoadRuleSet(const std::string
       }
       if (scan_index[i] < 0) continue;
       c.set_pos.push_back(pos);
-      c.pos_of_scan[scan_index[i]] = static_cast<int32_t>(pos);
+      c.by_scan[scan_index[i]] = {static_cast<int32_t>(pos), rs->checks_[i]};
     }
   }
 
@@ -445,8 +445,7 @@ bool RuleSetImpl::Holds(const Rule& r, const Prepared& p, const ReplyInput& inpu
   return true;
 }
 
-bool RuleSetImpl::HoldsFast(uint32_t index, const Prepared& p, const ReplyInput& input) const {
-  const Check& k = checks_[index];
+bool RuleSetImpl::HoldsFast(const Check& k, const Prepared& p, const ReplyInput& input) const {
   if (k.local != p.local) return false;
   if (k.stage_mask != 0 && (k.stage_mask & (1u << static_cast<int>(input.stage))) == 0) return false;
   if (k.outcome_mask != 0 && (k.outcome_mask & (1u << static_cast<int>(input.outcome))) == 0) return false;
@@ -471,7 +470,7 @@ int RuleSetImpl::Select(const Candidates& c, const Prepared& p, const ReplyInput
                         const std::vector<int>* scan_hits, bool fast, std::vector<uint32_t>* matched) const {
   auto holds = [&](uint32_t pos) {
     const uint32_t index = c.order[pos];
-    return fast ? HoldsFast(index, p, input) : Holds(rules_[index].rule, p, input);
+    return fast ? HoldsFast(checks_[index], p, input) : Holds(rules_[index].rule, p, input);
   };
   constexpr int kNone = 1 << 30;
   int best = kNone;
@@ -481,29 +480,29 @@ int RuleSetImpl::Select(const Candidates& c, const Prepared& p, const ReplyInput
     // data is mostly out of cache after a scan, so testing only the winner (usually the first) saves
     // a few misses per reply over testing every hit.
     constexpr size_t kMaxSorted = 64;
-    int32_t sorted[kMaxSorted];
+    const Candidates::ScanEntry* sorted[kMaxSorted];
     size_t n = 0;
     bool overflow = false;
     if (scan_hits != nullptr && matched == nullptr) {
       for (int idx : *scan_hits) {
         if (idx >= scan_rules_) continue;  // a reply identifier
-        const int32_t pos = c.pos_of_scan[idx];
-        if (pos < 0) continue;  // another provider's rule
+        const Candidates::ScanEntry* e = &c.by_scan[idx];
+        if (e->pos < 0) continue;  // another provider's rule
         if (n == kMaxSorted) {
           overflow = true;
           break;
         }
-        int32_t* at = sorted + n++;  // insertion sort: a handful of hits
-        while (at > sorted && at[-1] > pos) {
+        const Candidates::ScanEntry** at = sorted + n++;  // insertion sort: a handful of hits
+        while (at > sorted && at[-1]->pos > e->pos) {
           *at = at[-1];
           --at;
         }
-        *at = pos;
+        *at = e;
       }
       if (!overflow) {
         for (size_t k = 0; k < n; ++k) {
-          if (holds(static_cast<uint32_t>(sorted[k]))) {
-            best = sorted[k];
+          if (fast ? HoldsFast(sorted[k]->check, p, input) : holds(static_cast<uint32_t>(sorted[k]->pos))) {
+            best = sorted[k]->pos;
             break;
           }
         }
@@ -512,7 +511,7 @@ int RuleSetImpl::Select(const Candidates& c, const Prepared& p, const ReplyInput
     if (scan_hits != nullptr && (matched != nullptr || overflow)) {
       for (int idx : *scan_hits) {
         if (idx >= scan_rules_) continue;  // a reply identifier
-        const int pos = c.pos_of_scan[idx];
+        const int pos = c.by_scan[idx].pos;
         if (pos < 0) continue;  // another provider's rule
         if (pos >= best && matched == nullptr) continue;
         if (!holds(pos)) continue;

@@ -80,11 +80,28 @@ class RuleSetImpl : public RuleSet {
  private:
   friend absl::StatusOr<std::shared_ptr<const RuleSetImpl>> LoadRuleSet(const std::string&,
                                                                         const std::vector<std::string>&);
+  // Each rule's constraints, packed (rules_ order): Holds() on a Rule touches several cache lines per
+  // rule scattered over the heap; the hot path checks a few hits per reply and reads these instead.
+  struct Check {
+    uint32_t stage_mask = 0;
+    uint32_t outcome_mask = 0;
+    uint32_t codes = 0;  // first index in code_pool_
+    uint32_t enhanced = 0;  // first index in enhanced_pool_
+    uint16_t n_codes = 0;
+    uint16_t n_enhanced = 0;
+    bool local = false;
+  };
   struct Candidates {
     std::vector<uint32_t> order;         // rule indices in precedence order
     std::vector<uint32_t> set_pos;       // positions (ascending) of the text rules, for the per-regex loop
     std::vector<uint32_t> textless_pos;  // positions (ascending) of the code-only rules
-    std::vector<int32_t> pos_of_scan;    // scan_set_ rule index → position in `order`, -1 if not a candidate
+    // scan_set_ rule index → position in `order` (-1: not a candidate) and a copy of that rule's checks,
+    // so that a hit costs one cache line (this table is cold after a scan).
+    struct alignas(32) ScanEntry {  // never straddles two cache lines
+      int32_t pos = -1;
+      Check check;
+    };
+    std::vector<ScanEntry> by_scan;
   };
   struct Detection {
     Provider provider = Provider::kOther;
@@ -111,8 +128,8 @@ class RuleSetImpl : public RuleSet {
                    bool fast) const;
   Detection DetectReply(std::string_view text, ClassifyScratch::Impl& s) const;
   bool Holds(const Rule& r, const Prepared& p, const ReplyInput& input) const;
-  // The same test on the compact copy of rule `index`'s constraints (checks_), for the hot path.
-  bool HoldsFast(uint32_t index, const Prepared& p, const ReplyInput& input) const;
+  // The same test on the compact copy of a rule's constraints (checks_), for the hot path.
+  bool HoldsFast(const Check& k, const Prepared& p, const ReplyInput& input) const;
   // Position in candidates.order of the winner, or -1. `scan_hits`: the scan_set_ indices that matched
   // the text; null = run each candidate's own regex instead (the reference, or a failed scan).
   // `matched_positions`, when given, receives every position whose rule matched (for explain).
@@ -125,18 +142,7 @@ class RuleSetImpl : public RuleSet {
 
   std::string version_;
   std::vector<CompiledRule> rules_;
-  // Each rule's constraints, packed (rules_ order): Holds() on a Rule touches several cache lines per
-  // rule scattered over the heap; the hot path checks a few hits per reply and reads these instead.
-  struct Check {
-    uint32_t stage_mask = 0;
-    uint32_t outcome_mask = 0;
-    uint32_t codes = 0;  // first index in code_pool_
-    uint32_t enhanced = 0;  // first index in enhanced_pool_
-    uint16_t n_codes = 0;
-    uint16_t n_enhanced = 0;
-    bool local = false;
-  };
-  std::vector<Check> checks_;
+  std::vector<Check> checks_;  // rules_ order
   std::vector<CodePattern> code_pool_;
   std::vector<EnhancedPattern> enhanced_pool_;
   Candidates candidates_[kProviderCount];

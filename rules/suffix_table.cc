@@ -22,6 +22,17 @@ uint64_t Lower8(uint64_t x) {
   return x | (upper >> 2);
 }
 
+// Whether host bytes `p` (any case) equal the lower-case key `k`, both `n` bytes: 8 bytes at a time.
+bool EqualsLower(const char* p, const char* k, size_t n) {
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    if (Lower8(Load(p + i, 8)) != Load(k + i, 8)) return false;
+  }
+  if (i == n) return true;
+  if (n >= 8) return Lower8(Load(p + n - 8, 8)) == Load(k + n - 8, 8);  // overlapping tail
+  return Lower8(Load(p, n)) == Load(k, n);
+}
+
 uint64_t Mix(uint64_t h, uint64_t w) {
   h = (h ^ w) * 0x9fb21c651e98df25ULL;
   return h ^ (h >> 28);
@@ -74,10 +85,7 @@ const SuffixTable::Slot* SuffixTable::Find(std::string_view suffix) const {
     const Slot& s = slots_[i];
     if (s.len == 0) return nullptr;
     if (s.hash != fh || s.len != suffix.size()) continue;
-    const char* k = keys_.data() + s.offset;
-    size_t j = 0;
-    while (j < suffix.size() && Lower(suffix[j]) == k[j]) ++j;
-    if (j == suffix.size()) return &s;
+    if (EqualsLower(suffix.data(), keys_.data() + s.offset, suffix.size())) return &s;
   }
 }
 

@@ -36,7 +36,6 @@ class SuffixTable {
     uint32_t len = 0;     // 0: empty slot
     Value value;
   };
-  static char Lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + ('a' - 'A')) : c; }
   // Hash of a candidate suffix, ASCII case folded, 8 bytes per multiply (a byte-at-a-time hash is a
   // serial chain of multiplies: slower than the absl map it replaces).
   static uint64_t Hash(const char* p, size_t n);

@@ -22,6 +22,16 @@ uint64_t Lower8(uint64_t x) {
   return x | (upper >> 2);
 }
 
+// Bytes [0, n) for n < 8, packed so that two strings of the same length n pack equal iff they are equal:
+// the first and last 4 bytes (overlapping) for n >= 4, bytes 0, n/2 and n-1 for n < 4 (that is all of them).
+uint64_t Short(const char* p, size_t n) {
+  if (n >= 4) return Load(p, 4) | (Load(p + n - 4, 4) << 32);
+  if (n == 0) return 0;
+  return static_cast<uint64_t>(static_cast<unsigned char>(p[0])) |
+         static_cast<uint64_t>(static_cast<unsigned char>(p[n / 2])) << 8 |
+         static_cast<uint64_t>(static_cast<unsigned char>(p[n - 1])) << 16;
+}
+
 // Whether host bytes `p` (any case) equal the lower-case key `k`, both `n` bytes: 8 bytes at a time.
 bool EqualsLower(const char* p, const char* k, size_t n) {
   size_t i = 0;
@@ -30,7 +40,8 @@ bool EqualsLower(const char* p, const char* k, size_t n) {
   }
   if (i == n) return true;
   if (n >= 8) return Lower8(Load(p + n - 8, 8)) == Load(k + n - 8, 8);  // overlapping tail
-  return Lower8(Load(p, n)) == Load(k, n);
+  // Short keys: fixed-size loads only (a variable-size copy is a libc call and a store-forwarding stall).
+  return Lower8(Short(p, n)) == Short(k, n);
 }
 
 uint64_t Mix(uint64_t h, uint64_t w) {
@@ -46,12 +57,8 @@ uint64_t SuffixTable::Hash(const char* p, size_t n) {
     size_t i = 0;
     for (; i + 8 < n; i += 8) h = Mix(h, Lower8(Load(p + i, 8)));
     h = Mix(h, Lower8(Load(p + n - 8, 8)));  // the last 8 bytes (overlapping the previous chunk)
-  } else if (n >= 4) {
-    h = Mix(h, Lower8(Load(p, 4) | (Load(p + n - 4, 4) << 32)));
-  } else if (n > 0) {
-    h = Mix(h, Lower8(static_cast<uint64_t>(static_cast<unsigned char>(p[0])) |
-                      static_cast<uint64_t>(static_cast<unsigned char>(p[n / 2])) << 8 |
-                      static_cast<uint64_t>(static_cast<unsigned char>(p[n - 1])) << 16));
+  } else {
+    h = Mix(h, Lower8(Short(p, n)));
   }
   h *= 0xbf58476d1ce4e5b9ULL;
   return h ^ (h >> 31);

@@ -101,7 +101,7 @@ class KumoMtaParser final : public Parser {
         ParseResult r = kumomta::FinishRecord(scan.fields, e);
         if (r.ok() && r.skip == SkipReason::kNone && scan.has_recipient) {
           e.recipient = scan.recipient;
-          e.recipient_domain = DomainOf(scan.recipient);
+          e.recipient_domain = scan.recipient_domain;
           return {};
         }
         if (r.ok() && r.skip != SkipReason::kNone) {

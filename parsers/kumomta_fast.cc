@@ -97,6 +97,14 @@ inline uint64_t Escaped(uint64_t backslash, uint64_t& carry) {
   return escaped;
 }
 
+// DomainOf (delivery_event.h) with memrchr instead of a byte loop.
+inline std::string_view Domain(std::string_view address) {
+  const void* at = address.empty() ? nullptr : memrchr(address.data(), '@', address.size());
+  if (at == nullptr) return {};
+  const size_t from = static_cast<size_t>(static_cast<const char*>(at) - address.data()) + 1;
+  return address.substr(from);
+}
+
 [[gnu::always_inline]] inline bool IsDigit(char c) { return c >= '0' && c <= '9'; }
 
 // Top-level keys we read; one bit each for the duplicate check.
@@ -430,31 +438,34 @@ FastScanner::Cursor FastScanner::SkipNested(Cursor c, int depth) {
 
 // The slow path's loop body for one top-level field (parsers/kumomta.cc, ParseObject).
 template <bool kSpaces>
-inline bool FastScanner::TopField(Cursor& c, std::string_view key) {
+inline bool FastScanner::TopField(Cursor& c, Gathered& g, std::string_view key) {
   const TopKey k = TopKeyOf(key);
   if (k == kOther) return SkipValue<kSpaces>(c, 1);
   // A repeated key we read: the slow path's in-order overwrites (and pushes, for recipients) are left to it.
   const uint32_t bit = uint32_t{1} << k;
-  if ((seen_ & bit) != 0) return false;
-  seen_ |= bit;
+  if ((g.seen & bit) != 0) return false;
+  g.seen |= bit;
   if (Null(c)) return true;
-  RecordFields& f = scan_->fields;
-  DeliveryEvent& e = *e_;
+  RecordFields& f = g.scan.fields;
   bool more;
   switch (k) {
     case kType: return String(c, f.type_name);
     case kRecipient:
       // An array of recipients (BatchByDomain) is the slow path's.
-      if (!String(c, scan_->recipient)) return false;
-      scan_->has_recipient = true;
+      if (!String(c, g.scan.recipient)) return false;
+      g.scan.recipient_domain = Domain(g.scan.recipient);
+      g.scan.has_recipient = true;
       return true;
     case kSender:
-      if (!String(c, e.sender)) return false;
-      e.sender_domain = DomainOf(e.sender);
+      if (!String(c, g.sender)) return false;
+      g.sender_domain = Domain(g.sender);
       return true;
-    case kId: return String(c, e.message_id);
+    case kId: return String(c, g.message_id);
     case kQueue: return String(c, f.queue);
-    case kEventTime: return String(c, f.event_time);
+    case kEventTime:
+      if (!String(c, f.event_time)) return false;
+      f.event_time_ms = CanonicalIsoTimeMs(f.event_time);
+      return true;
     case kTimestamp: {
       if (Peek(c) == '"') {
         std::string_view ts;
@@ -472,22 +483,22 @@ inline bool FastScanner::TopField(Cursor& c, std::string_view key) {
     case kNumAttempts: {
       uint64_t v;
       if (!Uint(c, v)) return false;
-      e.attempt = static_cast<uint16_t>(v > 65535 ? 65535 : v);
+      g.attempt = static_cast<uint16_t>(v > 65535 ? 65535 : v);
       return true;
     }
-    case kEgressPool: return String(c, e.egress_pool);
-    case kEgressSource: return String(c, e.egress_source);
+    case kEgressPool: return String(c, g.egress_pool);
+    case kEgressSource: return String(c, g.egress_source);
     case kResponse:
       f.have_response = true;
-      return Response<kSpaces>(c);
+      return Response<kSpaces>(c, g);
     case kPeerAddress:
       if (!Enter<kSpaces>(c, 1, more)) return false;
       while (more) {
         std::string_view pk;
         if (!Key<kSpaces>(c, pk)) return false;
         bool ok;
-        if (Is<"name">(pk)) ok = String(c, e.mx_host);
-        else if (Is<"addr">(pk)) ok = String(c, e.mx_ip);
+        if (Is<"name">(pk)) ok = String(c, g.mx_host);
+        else if (Is<"addr">(pk)) ok = String(c, g.mx_ip);
         else ok = SkipValue<kSpaces>(c, 2);
         if (!ok || !Next<kSpaces>(c, more)) return false;
       }
@@ -500,7 +511,7 @@ inline bool FastScanner::TopField(Cursor& c, std::string_view key) {
         if (Is<"address">(sk)) {
           std::string_view a;
           if (!String(c, a)) return false;
-          e.sending_ip = StripPort(a);
+          g.sending_ip = StripPort(a);
         } else if (!SkipValue<kSpaces>(c, 2)) {
           return false;
         }
@@ -514,9 +525,9 @@ inline bool FastScanner::TopField(Cursor& c, std::string_view key) {
         if (!Key<kSpaces>(c, mk)) return false;
         std::string_view* target = nullptr;
         if (Is<"campaign">(mk) || Is<"campaign_id">(mk)) {
-          target = &e.campaign;
+          target = &g.campaign;
         } else if (Is<"tenant">(mk)) {
-          target = &e.tenant;
+          target = &g.tenant;
         }
         // The slow path ignores a value that is not a string; so do we (after checking it).
         const bool ok = target == nullptr || Peek(c) != '"' ? SkipValue<kSpaces>(c, 2) : String(c, *target);
@@ -530,9 +541,8 @@ inline bool FastScanner::TopField(Cursor& c, std::string_view key) {
 
 // The slow path's ParseResponse.
 template <bool kSpaces>
-inline bool FastScanner::Response(Cursor& c) {
+inline bool FastScanner::Response(Cursor& c, Gathered& g) {
   uint32_t seen = 0;
-  DeliveryEvent& e = *e_;
   bool more;
   if (!Enter<kSpaces>(c, 1, more)) return false;
   while (more) {
@@ -554,25 +564,25 @@ inline bool FastScanner::Response(Cursor& c) {
     } else if (id == 0) {
       uint64_t code;
       ok = Uint(c, code) && code <= 999;
-      e.reply.code = static_cast<uint16_t>(code);
+      g.code = static_cast<uint16_t>(code);
     } else if (id == 1) {
-      ok = String(c, e.reply.text);
+      ok = String(c, g.text);
     } else if (id == 2) {
       std::string_view cmd;
       ok = String(c, cmd);
-      if (ok) e.stage = StageFromCommand(cmd);
+      if (ok) g.stage = StageFromCommand(cmd);
     } else {
-      ok = EnhancedCode<kSpaces>(c);
+      ok = EnhancedCode<kSpaces>(c, g);
     }
     if (!ok || !Next<kSpaces>(c, more)) return false;
   }
-  if (StartsWith(e.reply.text, "KumoMTA internal:")) e.locally_generated = true;
+  if (StartsWith(g.text, "KumoMTA internal:")) g.locally_generated = true;
   return true;
 }
 
 // Every member must be an integer <= 999 (the slow path checks all of them, known or not).
 template <bool kSpaces>
-inline bool FastScanner::EnhancedCode(Cursor& c) {
+inline bool FastScanner::EnhancedCode(Cursor& c, Gathered& g) {
   uint64_t cls = 0, subject = 0, detail = 0;
   bool more;
   if (!Enter<kSpaces>(c, 2, more)) return false;
@@ -586,45 +596,56 @@ inline bool FastScanner::EnhancedCode(Cursor& c) {
     if (!Next<kSpaces>(c, more)) return false;
   }
   if (cls >= 2 && cls <= 5) {
-    e_->reply.enhanced = {static_cast<uint8_t>(cls), static_cast<uint16_t>(subject), static_cast<uint16_t>(detail)};
+    g.enhanced = {static_cast<uint8_t>(cls), static_cast<uint16_t>(subject), static_cast<uint16_t>(detail)};
   }
   return true;
 }
 
 template <bool kSpaces>
-bool FastScanner::Walk() {
+bool FastScanner::Walk(Scan& scan, DeliveryEvent& e) {
+  Gathered g;
   Cursor c;
   Space<kSpaces>(c);
   bool more;
   if (!Enter<kSpaces>(c, 0, more)) return false;
   while (more) {
     std::string_view key;
-    if (!Key<kSpaces>(c, key) || !TopField<kSpaces>(c, key) || !Next<kSpaces>(c, more)) return false;
+    if (!Key<kSpaces>(c, key) || !TopField<kSpaces>(c, g, key) || !Next<kSpaces>(c, more)) return false;
   }
   // Bytes after the object: simdjson's reading of them is not ours to guess.
   Space<kSpaces>(c);
-  return c.i == n_;
+  if (c.i != n_) return false;
+  scan = g.scan;
+  e.sender = g.sender;
+  e.sender_domain = g.sender_domain;
+  e.message_id = g.message_id;
+  e.campaign = g.campaign;
+  e.tenant = g.tenant;
+  e.sending_ip = g.sending_ip;
+  e.egress_source = g.egress_source;
+  e.egress_pool = g.egress_pool;
+  e.mx_host = g.mx_host;
+  e.mx_ip = g.mx_ip;
+  e.stage = g.stage;
+  e.reply.code = g.code;
+  e.reply.enhanced = g.enhanced;
+  e.reply.text = g.text;
+  e.attempt = g.attempt;
+  e.locally_generated = g.locally_generated;
+  return true;
 }
 
 bool FastScanner::Run(std::string_view record, Scan& scan, DeliveryEvent& e) {
   if (record.empty() || record.size() > kMaxBytes) return false;
   s_ = record.data();
   n_ = record.size();
-  seen_ = 0;
   unescaped_ = 0;
-  scan_ = &scan;
-  e_ = &e;
   if (!Index()) return false;
   // Records as kumod writes them have no space between tokens: that walk has no space checks at all. If
-  // it fails, the same walk with them, from scratch.
-  if (Walk<false>()) return true;
-  const Position pos = e.position;
-  e = DeliveryEvent();
-  e.position = pos;
-  scan = Scan();
-  seen_ = 0;
+  // it fails, the same walk with them, from scratch (a failed walk leaves `scan` and `e` alone).
+  if (Walk<false>(scan, e)) return true;
   unescaped_ = 0;
-  return Walk<true>();
+  return Walk<true>(scan, e);
 }
 
 }  // namespace bs::kumomta

@@ -32,6 +32,7 @@ class FastScanner {
   struct Scan {
     RecordFields fields;
     std::string_view recipient;
+    std::string_view recipient_domain;
     bool has_recipient = false;
   };
 
@@ -52,6 +53,20 @@ class FastScanner {
     size_t q = 0;
   };
   static constexpr size_t kFailed = ~size_t{0};  // Cursor::i of a failed SkipNested
+
+  // What one walk gathers: a local of Walk, so that storing into it cannot alias the scanner's members
+  // (which then stay in registers); copied into the caller's Scan and event when the walk succeeds.
+  struct Gathered {
+    Scan scan;
+    std::string_view sender, sender_domain, message_id, campaign, tenant, sending_ip, egress_source,
+        egress_pool, mx_host, mx_ip, text;
+    bs::EnhancedCode enhanced;
+    uint16_t code = 0;
+    uint16_t attempt = 0;
+    SmtpStage stage = SmtpStage::kUnknown;
+    bool locally_generated = false;
+    uint32_t seen = 0;  // top-level keys met, one bit per key we read
+  };
 
   bool Index();
   bool HasBackslash(size_t from, size_t to) const;
@@ -85,22 +100,19 @@ class FastScanner {
   [[gnu::always_inline]] inline bool Next(Cursor& c, bool& more);
 
   template <bool kSpaces>
-  [[gnu::always_inline]] inline bool TopField(Cursor& c, std::string_view key);
+  [[gnu::always_inline]] inline bool TopField(Cursor& c, Gathered& g, std::string_view key);
   template <bool kSpaces>
-  [[gnu::always_inline]] inline bool Response(Cursor& c);
+  [[gnu::always_inline]] inline bool Response(Cursor& c, Gathered& g);
   template <bool kSpaces>
-  [[gnu::always_inline]] inline bool EnhancedCode(Cursor& c);
+  [[gnu::always_inline]] inline bool EnhancedCode(Cursor& c, Gathered& g);
   template <bool kSpaces>
-  bool Walk();
+  bool Walk(Scan& scan, DeliveryEvent& e);
 
   const char* s_ = nullptr;
   size_t n_ = 0;
   size_t words_ = 0;
   size_t quotes_ = 0;  // unescaped quotes in the record
   bool any_backslash_ = false;
-  uint32_t seen_ = 0;
-  Scan* scan_ = nullptr;
-  DeliveryEvent* e_ = nullptr;
   uint64_t backslashes_[kWords];
   // Offsets of the unescaped quotes, in order (slack for the unrolled writes of Index).
   uint32_t quote_pos_[kMaxBytes + 64];

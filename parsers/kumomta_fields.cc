@@ -1,6 +1,7 @@
 // KumoMTA record semantics shared by both parsing paths (see kumomta_fields.h).
 #include "parsers/kumomta_fields.h"
 
+#include <cstring>
 #include <optional>
 
 #include "pipeline/base/event_time.h"
@@ -64,6 +65,46 @@ std::string_view StripPort(std::string_view a) {
   return a;
 }
 
+std::optional<int64_t> CanonicalIsoTimeMs(std::string_view s) {
+  const size_t n = s.size();
+  if (n < 20 || s[n - 1] != 'Z') return std::nullopt;
+  const char* p = s.data();
+  // Two digits at q, or -1.
+  auto two = [](const char* q) {
+    const unsigned a = static_cast<unsigned char>(q[0]) - '0', b = static_cast<unsigned char>(q[1]) - '0';
+    return a > 9 || b > 9 ? -1 : static_cast<int>(a * 10 + b);
+  };
+  const int y1 = two(p), y2 = two(p + 2), mo = two(p + 5), d = two(p + 8), h = two(p + 11), mi = two(p + 14),
+            sec = two(p + 17);
+  if ((y1 | y2 | mo | d | h | mi | sec) < 0 || p[4] != '-' || p[7] != '-' || p[10] != 'T' || p[13] != ':' ||
+      p[16] != ':') {
+    return std::nullopt;
+  }
+  if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60) return std::nullopt;
+  int64_t ms = 0;
+  if (n > 20) {
+    // ".digits" between the seconds and the 'Z'; the first three make the milliseconds.
+    if (p[19] != '.' || n == 21) return std::nullopt;
+    const size_t digits = n - 21;
+    size_t i = 20;
+    for (; i + 8 < n; i += 8) {
+      // Eight bytes at once: each must be 0x30..0x39 (high nibble 3, and still 3 after adding 6).
+      uint64_t w;
+      std::memcpy(&w, p + i, 8);
+      if ((w & 0xF0F0F0F0F0F0F0F0) != 0x3030303030303030 ||
+          ((w + 0x0606060606060606) & 0xF0F0F0F0F0F0F0F0) != 0x3030303030303030) {
+        return std::nullopt;
+      }
+    }
+    for (; i + 1 < n; ++i) {
+      if (static_cast<unsigned>(static_cast<unsigned char>(p[i]) - '0') > 9) return std::nullopt;
+    }
+    for (size_t k = 0; k < 3; ++k) ms = ms * 10 + (k < digits ? p[20 + k] - '0' : 0);
+  }
+  const int64_t days = DaysFromCivil(y1 * 100 + y2, static_cast<unsigned>(mo), static_cast<unsigned>(d));
+  return (days * 86400 + h * 3600 + mi * 60 + sec) * 1000 + ms;
+}
+
 ParseResult FinishRecord(const RecordFields& f, DeliveryEvent& e) {
   if (f.type_name.empty()) return ParseResult::Error(ParseError::kMissingField, "type");
   RecordType rt = TypeFromName(f.type_name);
@@ -81,7 +122,7 @@ ParseResult FinishRecord(const RecordFields& f, DeliveryEvent& e) {
     default: break;
   }
   if (!f.event_time.empty()) {
-    std::optional<int64_t> ms = ParseIsoTime(f.event_time);
+    std::optional<int64_t> ms = f.event_time_ms ? f.event_time_ms : ParseIsoTime(f.event_time);
     if (!ms) return ParseResult::Error(ParseError::kBadTimestamp, "event_time");
     e.event_time_ms = *ms;
   } else if (f.timestamp_s >= 0) {

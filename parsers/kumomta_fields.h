@@ -6,6 +6,7 @@
 #define BOUNCESTREAM_PARSERS_KUMOMTA_FIELDS_H_
 
 #include <cstdint>
+#include <optional>
 #include <string_view>
 
 #include "parsers/delivery_event.h"
@@ -30,7 +31,13 @@ struct RecordFields {
   std::string_view queue;
   int64_t timestamp_s = -1;
   bool have_response = false;
+  // event_time already read by the fast path (CanonicalIsoTimeMs); nullopt: FinishRecord parses it.
+  std::optional<int64_t> event_time_ms;
 };
+
+// The canonical UTC stamp "YYYY-MM-DDTHH:MM:SS[.fraction]Z", as ParseIsoTime reads it, in a few fixed-offset
+// checks; nullopt for anything else (ParseIsoTime then decides: offsets, ',' or ' ' separators, errors).
+std::optional<int64_t> CanonicalIsoTimeMs(std::string_view s);
 
 // After a field loop without errors: sets outcome, event time and (when the meta object gave none)
 // campaign/tenant from the queue name; returns the record's error or skip, or ok.

@@ -6,12 +6,14 @@
 #include <algorithm>
 #include <cstdint>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "bench/loadgen/generator.h"
 #include "gtest/gtest.h"
 #include "parsers/kumomta.h"
+#include "pipeline/base/event_time.h"
 #include "tests/parsers/parser_test_util.h"
 #include "tests/testing/paths.h"
 
@@ -340,6 +342,37 @@ std::string Mutate(std::string r, Rng& rng) {
     }
   }
   return r;
+}
+
+// The fast path reads event_time with CanonicalIsoTimeMs: whenever it gives a time, ParseIsoTime (the slow
+// path's reading) must give the same one.
+TEST(CanonicalIsoTimeTest, AgreesWithParseIsoTime) {
+  Rng rng{99};
+  int canonical = 0;
+  for (int k = 0; k < 200000; ++k) {
+    const int64_t ms = static_cast<int64_t>(rng.Below(uint64_t{4102444800000}));  // 1970 .. 2100
+    std::string s = FormatIsoTimeMs(ms);  // ...SS.mmmZ
+    switch (rng.Below(6)) {
+      case 0: s.insert(s.size() - 1, std::to_string(rng.Below(1000000))); break;  // ns digits
+      case 1: s.erase(19, 4); break;                                              // no fraction
+      case 2: s[rng.Below(s.size())] = "0123456789-:TZ.+ ,tz/;?@`\x7f\xb0"[rng.Below(27)]; break;
+      case 3: s.erase(rng.Below(s.size()), 1); break;
+      case 4: s.replace(s.size() - 1, 1, "+02:00"); break;
+      default: break;
+    }
+    std::optional<int64_t> fast = kumomta::CanonicalIsoTimeMs(s);
+    if (!fast) continue;
+    ++canonical;
+    std::optional<int64_t> slow = ParseIsoTime(s);
+    ASSERT_TRUE(slow.has_value()) << s;
+    ASSERT_EQ(*fast, *slow) << s;
+  }
+  EXPECT_GT(canonical, 50000);
+  EXPECT_EQ(kumomta::CanonicalIsoTimeMs("2026-11-02T08:00:00.987654321Z"), 1793606400987);
+  EXPECT_EQ(kumomta::CanonicalIsoTimeMs("2026-11-02T08:00:00Z"), 1793606400000);
+  EXPECT_FALSE(kumomta::CanonicalIsoTimeMs("2026-11-02T08:00:00.Z").has_value());
+  EXPECT_FALSE(kumomta::CanonicalIsoTimeMs("2026-11-02 08:00:00Z").has_value());  // ParseIsoTime's to judge
+  EXPECT_FALSE(kumomta::CanonicalIsoTimeMs("2026-13-02T08:00:00Z").has_value());
 }
 
 TEST_F(KumoMtaFastTest, MutatedRecordsBothPathsAgree) {

@@ -37,6 +37,8 @@ constexpr int kTxnTimeoutMs = 60000;
 // How long a graceful stop or a revoke waits for outputs to be acknowledged before giving up on them
 // (their offsets are then not committed, so the records are read again: at-least-once still holds).
 constexpr int kDrainTimeoutMs = 30000;
+// How often window progress markers go to every repartition partition (wall time: they carry event time).
+constexpr int kHeartbeatMs = 1000;
 
 int64_t NowMs() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now().time_since_epoch()).count();
@@ -96,7 +98,13 @@ class ChangelogBatch {
 // stops/starts holding the alert watermark; barrier: wait while the consuming thread commits a
 // transaction; finish: end of a backfill).
 struct WorkItem {
-  enum class Type : uint8_t { kData, kAssign, kRevoke, kPark, kUnpark, kEof, kBarrier, kFinish };
+  // With a repartition topic also: partials (one message of it, for the merger of its partition),
+  // merge assign/revoke (this process starts/stops judging a repartition partition), heartbeat (window
+  // progress markers for every input partition here).
+  enum class Type : uint8_t {
+    kData, kAssign, kRevoke, kPark, kUnpark, kEof, kBarrier, kFinish,
+    kPartials, kMergeAssign, kMergeRevoke, kHeartbeat
+  };
   Type type = Type::kData;
   int slot = -1;
   Format format = Format::kAuto;
@@ -109,6 +117,10 @@ struct WorkItem {
   size_t bytes = 0;
   std::vector<ChangelogEntry> restore;  // kAssign: the partition's state, read from the changelog
   bool warmup = false;  // kData read again only to rebuild the sender join: decides and writes nothing
+  std::string payload;  // kPartials: the message (freed once applied)
+  // kPartials: needed until the merger's watermark reaches this (every window holding its latest pane
+  // has closed); INT64_MIN for a marker.
+  int64_t needed_until = INT64_MIN;
 
   // Written by the worker / decide thread, read by the consuming thread (release/acquire pairs).
   std::atomic<bool> parsed{false};
@@ -126,6 +138,10 @@ struct WorkItem {
     int64_t window_end;
   };
   std::vector<WindowStep> steps;
+  // Repartition topic: the partition's shipped watermark after this item (its windows' counts up to there
+  // have gone out in final form once the item's outputs are acknowledged); for kPartials the merger's
+  // watermark after it.
+  int64_t ship_wm = INT64_MIN;
   int64_t decided_at_ms = 0;
   // Consuming thread only.
   bool changelog_produced = false;
@@ -232,6 +248,9 @@ struct Slot {
   std::deque<std::unique_ptr<WorkItem>> in_flight;
   int64_t next_offset = -1;  // first offset not yet complete (what to commit)
   int64_t stored = -1;       // last offset handed to the consumer for commit
+  // Repartition topic: for an input partition, the highest shipped watermark of an acknowledged item;
+  // for a repartition partition, the highest merger watermark of one (the commit point of windows).
+  int64_t acked_shipped = INT64_MIN;
   // Idleness (alert watermark): parked while at its end and quiet.
   bool parked = true;
   bool had_data = false;     // since assignment
@@ -267,12 +286,16 @@ void AppendRecord(WorkItem& w, std::string_view payload, int64_t offset) {
   w.bytes += payload.size();
 }
 
+// The changelog key (after the partition prefix) of a partition's shipped window watermark; no address
+// or @domain starts with '#'.
+constexpr std::string_view kShippedKey = "#windows-shipped";
+
 // Formats whose records are joined to earlier ones (the sender logged on its own line).
 bool NeedsJoin(Format f) { return f == Format::kPostfix || f == Format::kExim || f == Format::kAuto; }
 
 }  // namespace
 
-class Runtime::Impl : public KafkaConsumer::Listener, public Sink {
+class Runtime::Impl : public KafkaConsumer::Listener, public Sink, public PartialOutput {
  public:
   explicit Impl(Runtime::Options options) : options_(std::move(options)), config_(options_.config) {}
   // Closes the consumer first, with the rebalance callbacks switched off (they use members that are
@@ -300,6 +323,8 @@ class Runtime::Impl : public KafkaConsumer::Listener, public Sink {
   // Sink (decide thread).
   absl::Status Write(OutputKind kind, std::string_view key, std::string_view json) override;
   absl::Status Flush() override { return absl::OkStatus(); }
+  // PartialOutput (decide thread): window partials and markers to the repartition topic.
+  absl::Status SendPartial(int32_t partition, std::string_view key, std::string_view bytes) override;
 
   // Rebalance (consuming thread, inside Poll).
   void OnRevoke(const std::vector<TopicPartition>& partitions, bool lost) override;
@@ -325,13 +350,15 @@ class Runtime::Impl : public KafkaConsumer::Listener, public Sink {
   void Reuse(WorkItem& item);
 
   void OnMessage(const KafkaMessage& m);
+  void OnPartialMessage(const KafkaMessage& m);
   void Dispatch();
   void DispatchSlot(Slot& s);
   void PushControl(std::unique_ptr<WorkItem> item);
   absl::Status ServiceAcks();
   absl::Status ProduceChangelog(WorkItem& item, Slot& slot, bool block);
-  int64_t ClosedThrough(const WorkItem& item) const;
-  absl::Status StoreOffsets(bool sync, const std::vector<int>* only);
+  int64_t ClosedThrough(const WorkItem& item, int64_t wm) const;
+  absl::Status ServiceMergeAcks();
+  absl::Status StoreOffsets(bool sync, const std::vector<Slot*>* only);
   absl::Status CommitTransaction();
   void Backpressure();
   void ParkIdle();
@@ -355,6 +382,13 @@ class Runtime::Impl : public KafkaConsumer::Listener, public Sink {
 
   std::vector<std::unique_ptr<Slot>> slots_;
   std::map<std::pair<std::string, int32_t>, int> slot_of_;
+  // Repartition topic (at-least-once service with [topics] repartition set): one slot per partition of
+  // it, and per input slot the shipped watermark last written to the changelog (decide thread).
+  bool repartition_ = false;
+  std::vector<std::unique_ptr<Slot>> rp_slots_;
+  std::vector<int64_t> logged_shipped_;
+  int64_t last_heartbeat_ms_ = 0;
+  std::atomic<uint64_t> partial_cells_sent_{0}, markers_sent_{0}, partials_rejected_{0};
 
   // Parse/classify workers and the decide thread.
   std::vector<std::unique_ptr<ParseWorker>> workers_;
@@ -483,6 +517,9 @@ absl::Status Runtime::Impl::Connect() {
     }
   }
   if (options_.backfill) return absl::OkStatus();
+  // Windows merged across processes need the at-least-once re-read (see WindowExchange); exactly-once
+  // keeps them per process.
+  repartition_ = !eos() && !config_.topics.repartition.empty();
 
   std::map<std::string, std::string> producer_props = config_.kafka.properties.values;
   for (const auto& [k, v] : config_.kafka.producer_properties.values) producer_props[k] = v;
@@ -522,7 +559,8 @@ absl::Status Runtime::Impl::Connect() {
                                                                 {"dlq", &config_.topics.dlq},
                                                                 {"classified", &config_.topics.classified},
                                                                 {"late", &config_.topics.late},
-                                                                {"changelog", &config_.topics.changelog}};
+                                                                {"changelog", &config_.topics.changelog},
+                                                                {"repartition", &config_.topics.repartition}};
   int max_input_partitions = 1;
   for (const std::string& t : config_.kafka.input_topics) {
     int n = 0;
@@ -531,6 +569,7 @@ absl::Status Runtime::Impl::Connect() {
   }
   for (const auto& [name, topic] : outputs) {
     if (topic->empty()) continue;
+    if (std::string_view(name) == "repartition" && !repartition_) continue;
     // Asked through the consumer, which never makes the broker auto-create a topic it asks about.
     absl::StatusOr<int> n = consumer_->PartitionCount(*topic, kMetadataTimeoutMs);
     if (!n.ok() && n.status().code() == absl::StatusCode::kNotFound && config_.topics.create_missing) {
@@ -556,6 +595,14 @@ absl::Status Runtime::Impl::Connect() {
                                            : ""));
     }
     if (std::string_view(name) == "changelog") changelog_partitions_ = *n;
+    if (std::string_view(name) == "repartition") {
+      for (int p = 0; p < *n; ++p) {
+        auto rs = std::make_unique<Slot>();
+        rs->tp = {*topic, p, kOffsetInvalid};
+        rs->index = p;
+        rp_slots_.push_back(std::move(rs));
+      }
+    }
   }
   KafkaConsumer::Options ro;
   ro.brokers = config_.kafka.brokers;
@@ -590,6 +637,11 @@ void Runtime::Impl::StartThreads() {
   dopts.decider.track_changelog = !options_.backfill;
   dopts.hash_addresses = config_.privacy.hash_addresses;
   dopts.address_hash_key = config_.privacy.hash_key;
+  if (repartition_) {
+    dopts.repartition = this;
+    dopts.repartition_partitions = static_cast<int>(rp_slots_.size());
+  }
+  logged_shipped_.assign(slots_.size(), INT64_MIN);
   Sink& sink = options_.backfill ? *options_.backfill_sink : static_cast<Sink&>(*this);
   decide_ = std::make_unique<DecideStage>(dopts, sink, stats_);
   had_events_.assign(slots_.size(), false);
@@ -694,8 +746,19 @@ void Runtime::Impl::RunItem(WorkItem& item) {
         }
       }
       if (!options_.backfill) {
-        PrefixingChangelog cl(ChangelogPrefix(slots_[static_cast<size_t>(item.slot)]->tp), item.changelog);
+        const std::string prefix = ChangelogPrefix(slots_[static_cast<size_t>(item.slot)]->tp);
+        PrefixingChangelog cl(prefix, item.changelog);
         if (s.ok()) s = decide_->decider(item.slot).store().FlushChangelog(cl);
+        if (repartition_) {
+          // Where this partition's windows stand: sent once the item's partials are acknowledged, so a
+          // new owner skips the panes that went out final (WindowExchange::RestoreShipped).
+          item.ship_wm = decide_->shipped_watermark(item.slot);
+          int64_t& logged = logged_shipped_[static_cast<size_t>(item.slot)];
+          if (item.ship_wm != logged && item.ship_wm != INT64_MIN) {
+            item.changelog.Add(prefix, kShippedKey, absl::StrCat(item.ship_wm), false);
+            logged = item.ship_wm;
+          }
+        }
       }
       const AlertPolicy& p = config_.alerts;
       const int64_t advance = p.advance_ms > 0 ? p.advance_ms : p.window_ms;
@@ -717,7 +780,16 @@ void Runtime::Impl::RunItem(WorkItem& item) {
       had_events_[static_cast<size_t>(item.slot)] = false;
       decide_->DropPartitionState(item.slot);
       state::StateStore& store = decide_->decider(item.slot).store();
+      logged_shipped_[static_cast<size_t>(item.slot)] = INT64_MIN;
       for (const ChangelogEntry& e : item.restore) {
+        if (e.key == kShippedKey) {
+          int64_t wm = 0;
+          if (!e.tombstone && absl::SimpleAtoi(e.value, &wm)) {
+            decide_->RestoreShipped(item.slot, wm);
+            logged_shipped_[static_cast<size_t>(item.slot)] = wm;
+          }
+          continue;
+        }
         if (absl::Status a = store.Apply(e.key, e.value, e.tombstone); !a.ok()) {
           Log(2, absl::StrCat("changelog record for ", slots_[static_cast<size_t>(item.slot)]->tp.ToString(),
                               " skipped: ", a.message()));
@@ -738,6 +810,7 @@ void Runtime::Impl::RunItem(WorkItem& item) {
       } else {
         s = decide_->ParkPartition(item.slot, true);
         decide_->DropPartitionState(item.slot);
+        decide_->RevokePartition(item.slot);
       }
       break;
     case WorkItem::Type::kPark:
@@ -760,6 +833,39 @@ void Runtime::Impl::RunItem(WorkItem& item) {
     }
     case WorkItem::Type::kFinish:
       s = decide_->Finish();
+      break;
+    case WorkItem::Type::kPartials: {
+      s = decide_->ConsumePartials(item.slot, item.payload);
+      // The judging state it changed goes to the changelog once its alerts are acknowledged.
+      const std::string prefix = ChangelogPrefix(rp_slots_[static_cast<size_t>(item.slot)]->tp);
+      decide_->mutable_exchange()->TakeMergeState(
+          item.slot, [&](std::string_view key, std::string_view value, bool tombstone) {
+            item.changelog.Add(prefix, key, value, tombstone);
+          });
+      item.ship_wm = decide_->merge_watermark(item.slot);
+      std::string().swap(item.payload);
+      break;
+    }
+    case WorkItem::Type::kMergeAssign: {
+      decide_->AssignMerge(item.slot);
+      size_t skipped = 0;
+      for (const ChangelogEntry& e : item.restore) {
+        if (e.tombstone) continue;
+        if (!decide_->mutable_exchange()->RestoreMergeState(item.slot, e.key, e.value)) ++skipped;
+      }
+      if (skipped) {
+        Log(2, absl::StrCat(skipped, " judging state records of ", rp_slots_[static_cast<size_t>(item.slot)]->tp.ToString(),
+                            " could not be read and were skipped"));
+      }
+      item.restore.clear();
+      item.restore.shrink_to_fit();
+      break;
+    }
+    case WorkItem::Type::kMergeRevoke:
+      decide_->RevokeMerge(item.slot);
+      break;
+    case WorkItem::Type::kHeartbeat:
+      s = decide_->Heartbeat();
       break;
   }
   if (!s.ok()) {
@@ -807,6 +913,11 @@ void Runtime::Impl::PublishStats(bool force) {
   if (!force && now - stats_published_ms_ < 50) return;
   stats_published_ms_ = now;
   stats_.late_events = decide_->late_events();
+  if (const WindowExchange* ex = decide_->exchange()) {
+    partial_cells_sent_.store(ex->partials_sent(), std::memory_order_relaxed);
+    markers_sent_.store(ex->markers_sent(), std::memory_order_relaxed);
+    partials_rejected_.store(ex->rejected_messages(), std::memory_order_relaxed);
+  }
   size_t addresses = 0;
   for (size_t n : state_addresses_) addresses += n;
   std::lock_guard<std::mutex> l(stats_mu_);
@@ -832,10 +943,47 @@ absl::Status Runtime::Impl::Write(OutputKind kind, std::string_view key, std::st
   return s;
 }
 
+absl::Status Runtime::Impl::SendPartial(int32_t partition, std::string_view key, std::string_view bytes) {
+  WorkItem* item = current_;
+  item->pending.fetch_add(1, std::memory_order_acq_rel);
+  absl::Status s = producer_->Produce(config_.topics.repartition, partition, key, bytes, item);
+  if (!s.ok()) item->pending.fetch_sub(1, std::memory_order_acq_rel);
+  return s;
+}
+
 // ---------------------------------------------------------------------------------- consuming thread
+
+// A message of the repartition topic: applied by the decide thread in order with everything else; its
+// offset is committed once the windows it feeds have closed (a restart re-reads the rest).
+void Runtime::Impl::OnPartialMessage(const KafkaMessage& m) {
+  if (m.partition < 0 || static_cast<size_t>(m.partition) >= rp_slots_.size()) return;
+  Slot& s = *rp_slots_[static_cast<size_t>(m.partition)];
+  if (!s.assigned) return;
+  auto item = std::make_unique<WorkItem>();
+  item->type = WorkItem::Type::kPartials;
+  item->slot = m.partition;
+  item->payload.assign(m.payload.data(), m.payload.size());
+  item->first_offset = item->last_offset = m.offset;
+  item->bytes = m.payload.size();
+  const int64_t pane = WindowExchange::LatestPane(m.payload);
+  if (pane != INT64_MIN) item->needed_until = pane + config_.alerts.window_ms + config_.alerts.grace_ms;
+  item->parsed.store(true, std::memory_order_release);
+  in_flight_bytes_ += static_cast<int64_t>(item->bytes);
+  WorkItem* raw = item.get();
+  s.in_flight.push_back(std::move(item));
+  {
+    std::lock_guard<std::mutex> l(decide_mu_);
+    decide_queue_.push_back(raw);
+  }
+  decide_cv_.notify_one();
+}
 
 void Runtime::Impl::OnMessage(const KafkaMessage& m) {
   messages_in_.fetch_add(1, std::memory_order_relaxed);
+  if (repartition_ && m.topic == config_.topics.repartition) {
+    OnPartialMessage(m);
+    return;
+  }
   auto it = slot_of_.find({std::string(m.topic), m.partition});
   if (it == slot_of_.end()) {
     std::lock_guard<std::mutex> l(fatal_mu_);
@@ -925,8 +1073,7 @@ absl::Status Runtime::Impl::Fatal() const {
 // one is): the commit point of its partition cannot pass it, so a restart re-reads the records of windows
 // that were still open. Bounded in wall time, so a stalled watermark (a quiet partition, a far-future
 // timestamp) cannot stop commits for ever.
-int64_t Runtime::Impl::ClosedThrough(const WorkItem& item) const {
-  const int64_t wm = watermark_.load(std::memory_order_acquire);
+int64_t Runtime::Impl::ClosedThrough(const WorkItem& item, int64_t wm) const {
   if (wm == INT64_MAX || NowMs() - item.decided_at_ms > max_hold_ms_) return item.last_offset + 1;
   for (const WorkItem::WindowStep& step : item.steps) {
     if (wm < step.window_end + config_.alerts.grace_ms) return step.offset;
@@ -982,6 +1129,16 @@ absl::Status Runtime::Impl::ServiceAcks() {
       if (!item.changelog_produced) break;  // the producer's queue is full: go on next time
     }
     if (eos()) continue;  // exactly-once: the transaction commit completes items
+    if (repartition_) {
+      // Windows are judged elsewhere: what matters is how far this partition's counts have gone out.
+      for (auto& ip : s.in_flight) {
+        const WorkItem& item = *ip;
+        if (!item.decided.load(std::memory_order_acquire)) break;
+        if (item.changelog_produced && item.pending.load(std::memory_order_acquire) == 0) {
+          s.acked_shipped = std::max(s.acked_shipped, item.ship_wm);
+        }
+      }
+    }
     // The commit point: the prefix of items that are decided, acknowledged (outputs and changelog) and
     // whose alert windows have closed.
     while (!s.in_flight.empty()) {
@@ -989,7 +1146,8 @@ absl::Status Runtime::Impl::ServiceAcks() {
       if (!item.decided.load(std::memory_order_acquire)) break;
       if (!options_.backfill) {
         if (!item.changelog_produced || item.pending.load(std::memory_order_acquire) > 0) break;
-        const int64_t closed = ClosedThrough(item);
+        const int64_t closed =
+            ClosedThrough(item, repartition_ ? s.acked_shipped : watermark_.load(std::memory_order_acquire));
         if (closed <= item.last_offset) {
           if (closed > item.first_offset) s.next_offset = std::max(s.next_offset, closed);
           break;
@@ -999,6 +1157,7 @@ absl::Status Runtime::Impl::ServiceAcks() {
       s.in_flight.pop_front();
     }
   }
+  RETURN_IF_ERROR(ServiceMergeAcks());
   while (!control_items_.empty()) {
     WorkItem& c = *control_items_.front();
     if (!c.decided.load(std::memory_order_acquire)) break;
@@ -1010,7 +1169,47 @@ absl::Status Runtime::Impl::ServiceAcks() {
   return absl::OkStatus();
 }
 
-absl::Status Runtime::Impl::StoreOffsets(bool sync, const std::vector<int>* only) {
+// Repartition partitions: a message's offset may be committed once it is applied, the alerts it caused
+// are acknowledged and every window holding its latest pane has closed at the merger (bounded in wall
+// time like ClosedThrough).
+absl::Status Runtime::Impl::ServiceMergeAcks() {
+  for (auto& sp : rp_slots_) {
+    Slot& s = *sp;
+    // In order, as for input partitions: the judging state a message changed goes to the changelog
+    // once the alerts it caused are acknowledged; the watermark of acknowledged state decides commits.
+    for (auto& ip : s.in_flight) {
+      WorkItem& item = *ip;
+      if (!item.decided.load(std::memory_order_acquire)) break;
+      if (!item.bytes_released) {
+        item.bytes_released = true;
+        in_flight_bytes_ -= static_cast<int64_t>(item.bytes);
+      }
+      if (item.failed.load()) return Fatal().ok() ? absl::InternalError("a batch failed") : Fatal();
+      if (!item.changelog_produced) {
+        if (item.changelog_sent == 0 && item.pending.load(std::memory_order_acquire) > 0) break;
+        RETURN_IF_ERROR(ProduceChangelog(item, s, /*block=*/false));
+        if (!item.changelog_produced) break;
+      }
+      if (item.pending.load(std::memory_order_acquire) == 0) s.acked_shipped = std::max(s.acked_shipped, item.ship_wm);
+    }
+    while (!s.in_flight.empty()) {
+      WorkItem& item = *s.in_flight.front();
+      if (!item.decided.load(std::memory_order_acquire) || !item.changelog_produced ||
+          item.pending.load(std::memory_order_acquire) > 0) {
+        break;
+      }
+      if (item.needed_until != INT64_MIN && (s.acked_shipped == INT64_MIN || s.acked_shipped < item.needed_until) &&
+          NowMs() - item.decided_at_ms <= max_hold_ms_) {
+        break;
+      }
+      s.next_offset = item.last_offset + 1;
+      s.in_flight.pop_front();
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Runtime::Impl::StoreOffsets(bool sync, const std::vector<Slot*>* only) {
   std::vector<TopicPartition> offsets;
   auto add = [&](Slot& s) {
     if (s.next_offset >= 0 && s.next_offset != s.stored) {
@@ -1019,9 +1218,12 @@ absl::Status Runtime::Impl::StoreOffsets(bool sync, const std::vector<int>* only
     }
   };
   if (only != nullptr) {
-    for (int i : *only) add(*slots_[static_cast<size_t>(i)]);
+    for (Slot* s : *only) add(*s);
   } else {
     for (auto& s : slots_) {
+      if (s->assigned) add(*s);
+    }
+    for (auto& s : rp_slots_) {
       if (s->assigned) add(*s);
     }
   }
@@ -1324,6 +1526,30 @@ void Runtime::Impl::OnAssign(std::vector<TopicPartition>& partitions) {
   rebalances_.fetch_add(1);
   ready_.store(false);
   for (const TopicPartition& tp : partitions) {
+    if (repartition_ && tp.topic == config_.topics.repartition) {
+      if (tp.partition < 0 || static_cast<size_t>(tp.partition) >= rp_slots_.size()) continue;
+      Slot& rs = *rp_slots_[static_cast<size_t>(tp.partition)];
+      auto item = std::make_unique<WorkItem>();
+      item->type = WorkItem::Type::kMergeAssign;
+      item->slot = rs.index;
+      // Its judging state (baselines, open incidents, where its windows stand) from the changelog.
+      absl::StatusOr<std::vector<ChangelogEntry>> restored = ReadChangelog(rs);
+      if (!restored.ok()) {
+        std::lock_guard<std::mutex> l(fatal_mu_);
+        fatal_message_ = std::string(restored.status().message());
+        fatal_.store(true);
+        continue;
+      }
+      Log(1, absl::StrCat("assigned ", tp.ToString(), " (judging its alert windows); restored ", restored->size(),
+                          " state records"));
+      item->restore = std::move(*restored);
+      PushControl(std::move(item));
+      rs.assigned = true;
+      rs.next_offset = -1;
+      rs.stored = -1;
+      rs.acked_shipped = INT64_MIN;
+      continue;
+    }
     auto it = slot_of_.find({tp.topic, tp.partition});
     if (it == slot_of_.end()) {
       std::lock_guard<std::mutex> l(fatal_mu_);
@@ -1357,6 +1583,7 @@ void Runtime::Impl::OnAssign(std::vector<TopicPartition>& partitions) {
     s.detected = Format::kAuto;
     s.next_offset = -1;
     s.stored = -1;
+    s.acked_shipped = INT64_MIN;
   }
   int n = 0;
   for (auto& s : slots_) n += s->assigned;
@@ -1369,7 +1596,15 @@ void Runtime::Impl::OnRevoke(const std::vector<TopicPartition>& partitions, bool
   if (shutting_down_) return;
   rebalances_.fetch_add(1);
   std::vector<int> revoked;
+  std::vector<Slot*> revoked_slots;
   for (const TopicPartition& tp : partitions) {
+    if (repartition_ && tp.topic == config_.topics.repartition) {
+      if (tp.partition >= 0 && static_cast<size_t>(tp.partition) < rp_slots_.size() &&
+          rp_slots_[static_cast<size_t>(tp.partition)]->assigned) {
+        revoked_slots.push_back(rp_slots_[static_cast<size_t>(tp.partition)].get());
+      }
+      continue;
+    }
     auto it = slot_of_.find({tp.topic, tp.partition});
     if (it == slot_of_.end()) continue;
     Slot& s = *slots_[static_cast<size_t>(it->second)];
@@ -1381,8 +1616,9 @@ void Runtime::Impl::OnRevoke(const std::vector<TopicPartition>& partitions, bool
       s.building.reset();
     }
     revoked.push_back(s.index);
+    revoked_slots.push_back(&s);
   }
-  if (revoked.empty()) return;
+  if (revoked_slots.empty()) return;
   // Finish what was dispatched, so the new owner starts where our committed outputs end.
   absl::Status st;
   if (eos()) {
@@ -1390,8 +1626,8 @@ void Runtime::Impl::OnRevoke(const std::vector<TopicPartition>& partitions, bool
   } else {
     st = WaitUntil(
         [&] {
-          for (int i : revoked) {
-            for (auto& item : slots_[static_cast<size_t>(i)]->in_flight) {
+          for (Slot* rs : revoked_slots) {
+            for (auto& item : rs->in_flight) {
               if (!item->decided.load(std::memory_order_acquire) || item->pending.load() > 0 ||
                   !item->changelog_produced) {
                 return false;
@@ -1402,7 +1638,7 @@ void Runtime::Impl::OnRevoke(const std::vector<TopicPartition>& partitions, bool
         },
         kDrainTimeoutMs, "outputs of revoked partitions to be acknowledged");
     if (st.ok()) st = ServiceAcks();
-    if (st.ok() && !lost) st = StoreOffsets(/*sync=*/true, &revoked);
+    if (st.ok() && !lost) st = StoreOffsets(/*sync=*/true, &revoked_slots);
   }
   if (!st.ok()) Log(2, absl::StrCat("revoke: ", st.message(), " (the next owner re-reads the uncommitted records)"));
   for (int i : revoked) {
@@ -1427,6 +1663,26 @@ void Runtime::Impl::OnRevoke(const std::vector<TopicPartition>& partitions, bool
     s.next_offset = -1;
     s.stored = -1;
     Log(1, absl::StrCat(lost ? "lost " : "revoked ", s.tp.ToString()));
+  }
+  for (Slot* rs : revoked_slots) {
+    if (!(repartition_ && rs->tp.topic == config_.topics.repartition)) continue;
+    // Messages of windows still open are not committed: the partition's next judge re-reads them.
+    for (auto& item : rs->in_flight) {
+      if (!item->bytes_released) {
+        item->bytes_released = true;
+        in_flight_bytes_ -= static_cast<int64_t>(item->bytes);
+      }
+      control_items_.push_back(std::move(item));
+    }
+    rs->in_flight.clear();
+    auto item = std::make_unique<WorkItem>();
+    item->type = WorkItem::Type::kMergeRevoke;
+    item->slot = rs->index;
+    PushControl(std::move(item));
+    rs->assigned = false;
+    rs->next_offset = -1;
+    rs->stored = -1;
+    Log(1, absl::StrCat(lost ? "lost " : "revoked ", rs->tp.ToString()));
   }
   int n = 0;
   for (auto& s : slots_) n += s->assigned;
@@ -1492,6 +1748,13 @@ absl::Status Runtime::Impl::GracefulStop() {
               }
             }
           }
+          for (auto& s : rp_slots_) {
+            for (auto& item : s->in_flight) {
+              if (!item->decided.load(std::memory_order_acquire) || item->pending.load() > 0 || !item->changelog_produced) {
+                return false;
+              }
+            }
+          }
           return true;
         },
         kDrainTimeoutMs, "in-flight outputs to be acknowledged");
@@ -1516,7 +1779,9 @@ absl::Status Runtime::Impl::Run() {
   if (options_.backfill) {
     RETURN_IF_ERROR(SetUpBackfill());
   } else {
-    RETURN_IF_ERROR(consumer_->Subscribe(config_.kafka.input_topics, this, kMetadataTimeoutMs));
+    std::vector<std::string> subscribe = config_.kafka.input_topics;
+    if (repartition_) subscribe.push_back(config_.topics.repartition);
+    RETURN_IF_ERROR(consumer_->Subscribe(subscribe, this, kMetadataTimeoutMs));
     Log(1, absl::StrCat("joined group ", config_.kafka.group_id, " on ", config_.kafka.brokers, " (",
                         Av(DeliveryModeName(config_.kafka.delivery)), ")"));
   }
@@ -1548,6 +1813,13 @@ absl::Status Runtime::Impl::Run() {
       }
     }
     if (!options_.backfill) ParkIdle();
+    if (repartition_ && NowMs() - last_heartbeat_ms_ >= kHeartbeatMs) {
+      // Markers of where every input partition here stands, for mergers assigned since the last ones.
+      last_heartbeat_ms_ = NowMs();
+      auto item = std::make_unique<WorkItem>();
+      item->type = WorkItem::Type::kHeartbeat;
+      PushControl(std::move(item));
+    }
     if (buffered_messages_ > 0 &&
         (buffered_messages_ >= max_batch || *n == 0 || NowMs() - batch_started_ms_ >= wait_ms)) {
       Dispatch();
@@ -1648,6 +1920,13 @@ std::string Runtime::Impl::MetricsText() const {
   }
   absl::StrAppend(&out, "# TYPE bouncestream_late_events_total counter\nbouncestream_late_events_total ",
                   st.late_events, "\n");
+  if (repartition_) {
+    // Window partials and markers sent to the repartition topic; its messages this process rejected.
+    absl::StrAppend(&out, "# TYPE bouncestream_window_exchange_total counter\n",
+                    "bouncestream_window_exchange_total{what=\"partial_cells_sent\"} ", partial_cells_sent_.load(), "\n",
+                    "bouncestream_window_exchange_total{what=\"markers_sent\"} ", markers_sent_.load(), "\n",
+                    "bouncestream_window_exchange_total{what=\"messages_rejected\"} ", partials_rejected_.load(), "\n");
+  }
   absl::StrAppend(&out, "# TYPE bouncestream_rebalances_total counter\nbouncestream_rebalances_total ",
                   rebalances_.load(), "\n");
   absl::StrAppend(&out, "# TYPE bouncestream_rules_reload_success gauge\nbouncestream_rules_reload_success ",
@@ -1673,13 +1952,21 @@ std::string Runtime::Impl::MetricsText() const {
     absl::StrAppend(&out, "# TYPE bouncestream_state_addresses gauge\nbouncestream_state_addresses ",
                     state_addresses_total_, "\n");
   }
+  // Input partitions only; the repartition topic's lag (window partials not yet judged) has its own.
+  const std::string rp_prefix = repartition_ ? absl::StrCat(config_.topics.repartition, "/") : std::string();
+  std::string rp_lag;
   absl::StrAppend(&out, "# TYPE bouncestream_consumer_lag gauge\n");
   {
     std::lock_guard<std::mutex> l(lag_mu_);
     for (const auto& [partition, lag] : lag_) {
+      if (!rp_prefix.empty() && StartsWith(partition, rp_prefix)) {
+        absl::StrAppend(&rp_lag, "bouncestream_repartition_lag{partition=\"", partition, "\"} ", lag, "\n");
+        continue;
+      }
       absl::StrAppend(&out, "bouncestream_consumer_lag{partition=\"", partition, "\"} ", lag, "\n");
     }
   }
+  if (repartition_) absl::StrAppend(&out, "# TYPE bouncestream_repartition_lag gauge\n", rp_lag);
   absl::StrAppend(&out, "# TYPE bouncestream_outputs_acknowledged_total counter\nbouncestream_outputs_acknowledged_total ",
                   outputs_acked_.load(), "\n");
   if (eos()) {

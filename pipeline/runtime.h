@@ -20,9 +20,12 @@
 // changelog partition of input partition p is p mod (changelog partitions); keys are
 // "<topic>/<partition>|<state key>", so several input topics can share one changelog.
 //
-// Limitation (documented in the README): alert windows merge the partitions of one process. With several
-// processes each one's windows see only its own partitions' records; the repartition topic is reserved
-// for shipping window partials between processes.
+// Alert windows (at-least-once, with [topics] repartition): counted per input partition here and sent as
+// window partials to the repartition topic, which the same group consumes; the owner of repartition
+// partition r judges the keys that hash to r (WindowExchange), with its judging state in the changelog
+// under "<repartition topic>/<r>|". An input record is committed once its windows' counts went out in
+// final form; a repartition message once its windows closed at the judge. Exactly-once (and a backfill)
+// judges windows in this process.
 //
 // Threads: Run() is the consuming thread; Stop() and RequestReload() may be called from any thread
 // (a signal-handling thread); MetricsText()/Ready() from the HTTP thread.

@@ -930,7 +930,9 @@ void Validate(Loader& l, Config& c, ConfigUse use) {
       {"changelog", &c.topics.changelog},     {"repartition", &c.topics.repartition}};
   for (const auto& [key, topic] : outputs) {
     if (topic->empty()) {
-      if (std::string_view(key) != "classified" && std::string_view(key) != "late") {
+      // Optional outputs; an empty repartition topic judges alert windows in each process alone.
+      if (std::string_view(key) != "classified" && std::string_view(key) != "late" &&
+          std::string_view(key) != "repartition") {
         l.Error(l.OriginOf("topics", key), absl::StrCat("[topics] ", key, " must name a topic"));
       }
       continue;

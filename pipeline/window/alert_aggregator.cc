@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "absl/strings/str_cat.h"
+#include "pipeline/base/bytes.h"
 #include "pipeline/base/stable_hash.h"
 #include "pipeline/base/strings.h"
 
@@ -499,6 +500,11 @@ void AlertAggregator::CompactKeys(int64_t now) {
     n_live += live[k];
   }
   if (n_live == keys_.size()) return;
+  if (track_state_) {
+    for (size_t k = 0; k < keys_.size(); ++k) {
+      if (!live[k]) dropped_keys_.push_back(keys_[k].sort_key);
+    }
+  }
   std::vector<uint32_t> remap(keys_.size(), FlatIndex::kEmpty);
   std::vector<KeyRef> refs;
   std::vector<KeyInfo> keys;
@@ -545,6 +551,11 @@ void AlertAggregator::CompactKeys(int64_t now) {
       pane->contributions.swap(renamed);
     }
   }
+  std::vector<uint32_t> dirty;
+  for (uint32_t k : dirty_keys_) {
+    if (remap[k] != FlatIndex::kEmpty) dirty.push_back(remap[k]);
+  }
+  dirty_keys_.swap(dirty);
   std::set<uint32_t> open;
   for (uint32_t k : open_keys_) open.insert(remap[k]);
   open_keys_.swap(open);
@@ -558,6 +569,10 @@ void AlertAggregator::Learn(KindState& st, double rate) const {
 
 void AlertAggregator::EvaluateKey(int64_t start, const Sum& sum, std::vector<AlertRecord>& out) {
   KeyInfo& key = keys_[sum.key];
+  if (track_state_ && !key.dirty) {
+    key.dirty = true;
+    dirty_keys_.push_back(sum.key);
+  }
   const KeyRef& ref = refs_[sum.key];
   const int64_t end = start + size_ms_;
   const int n = FamilyKindCount(ref.family);
@@ -825,6 +840,7 @@ void AlertAggregator::ExportPanes(int64_t through,
 void AlertAggregator::ApplyPartial(int source, int64_t pane_start, const PartialCell& cell) {
   const bool known = source >= 0 && static_cast<size_t>(source) < late_.size();
   if (pane_start < next_close_start_) {
+    if (pane_start < restored_before_) return;  // read again after a restore: judged before it
     late_total_ += cell.attempts;
     if (known) late_[source] += cell.attempts;
     return;
@@ -857,6 +873,11 @@ void AlertAggregator::ApplyPartial(int source, int64_t pane_start, const Partial
   }
 }
 
+void AlertAggregator::NotePane(int64_t start) {
+  if (start < next_close_start_ || start < restored_before_) return;
+  PaneAt(start);
+}
+
 void AlertAggregator::SetProgress(int source, int64_t max_time, bool parked) {
   if (source < 0 || static_cast<size_t>(source) >= max_time_.size()) return;
   const size_t p = static_cast<size_t>(source);
@@ -866,6 +887,120 @@ void AlertAggregator::SetProgress(int source, int64_t max_time, bool parked) {
   if (max_time == INT64_MIN) return;  // no event yet: it holds the watermark back unless parked
   started_[p] = true;
   max_time_[p] = std::max(max_time_[p], max_time);
+}
+
+// ------------------------------------------------------------------------- judging state
+
+namespace {
+constexpr std::string_view kClosedKey = "#closed";
+constexpr uint8_t kStateVersion = 1;
+}  // namespace
+
+void AlertAggregator::TakeStateChanges(const StateFn& emit) {
+  for (const std::string& k : dropped_keys_) emit(k, {}, true);
+  dropped_keys_.clear();
+  std::string v;
+  for (uint32_t id : dirty_keys_) {
+    KeyInfo& key = keys_[id];
+    key.dirty = false;
+    const KeyRef& ref = refs_[id];
+    v.clear();
+    bytes::PutU8(v, kStateVersion);
+    bytes::PutU8(v, static_cast<uint8_t>(ref.family));
+    bytes::PutU8(v, static_cast<uint8_t>(ref.provider));
+    bytes::PutStr(v, ref.a);
+    bytes::PutStr(v, ref.b);
+    bytes::PutI64(v, key.last_data_end);
+    bytes::PutI64(v, key.run_since);
+    bytes::PutU8(v, key.run_escalated ? 1 : 0);
+    const int n = FamilyKindCount(ref.family);
+    for (int k = 0; k < n; ++k) {
+      const KindState& st = kind_states_[key.kind_state + k];
+      bytes::PutF64(v, st.baseline);
+      bytes::PutU8(v, static_cast<uint8_t>((st.baseline_seen ? 1 : 0) | (st.open ? 2 : 0) | (st.quiet_with_data ? 4 : 0)));
+      bytes::PutU8(v, st.escalation);
+      bytes::PutU8(v, st.last_severity);
+      bytes::PutI64(v, st.since);
+      bytes::PutI64(v, st.last_above_end);
+      bytes::PutI64(v, st.last_report_end);
+      bytes::PutU64(v, st.last_reported);
+      bytes::PutF64(v, st.fired_rate);
+      bytes::PutStr(v, st.id);
+    }
+    emit(key.sort_key, v, false);
+  }
+  dirty_keys_.clear();
+  if (next_close_start_ != saved_close_ || watermark_ != saved_watermark_) {
+    v.clear();
+    bytes::PutU8(v, kStateVersion);
+    bytes::PutI64(v, next_close_start_);
+    bytes::PutI64(v, watermark_);
+    bytes::PutI64(v, next_compaction_);
+    emit(kClosedKey, v, false);
+    saved_close_ = next_close_start_;
+    saved_watermark_ = watermark_;
+  }
+}
+
+bool AlertAggregator::RestoreState(std::string_view key_text, std::string_view value) {
+  bytes::Reader r(value);
+  if (r.U8() != kStateVersion) return false;
+  if (key_text == kClosedKey) {
+    const int64_t close = r.I64(), wm = r.I64(), compaction = r.I64();
+    if (!r.ok() || !r.done()) return false;
+    next_close_start_ = restored_before_ = saved_close_ = close;
+    watermark_ = saved_watermark_ = std::max(watermark_, wm);
+    next_compaction_ = compaction;
+    return true;
+  }
+  const uint8_t family = r.U8(), provider = r.U8();
+  if (family > static_cast<uint8_t>(KeyFamily::kRecipientDomain) || provider >= kProviderCount) return false;
+  const KeyFamily f = static_cast<KeyFamily>(family);
+  const Provider p = static_cast<Provider>(provider);
+  const std::string_view a = r.Str(), b = r.Str();
+  KeyInfo info;
+  info.last_data_end = r.I64();
+  info.run_since = r.I64();
+  info.run_escalated = r.U8() != 0;
+  const int n = FamilyKindCount(f);
+  std::array<KindState, kMaxFamilyKinds> states;
+  for (int k = 0; k < n; ++k) {
+    KindState& st = states[k];
+    st.baseline = r.F64();
+    const uint8_t flags = r.U8();
+    st.baseline_seen = flags & 1;
+    st.open = flags & 2;
+    st.quiet_with_data = flags & 4;
+    st.escalation = r.U8();
+    st.last_severity = r.U8();
+    st.since = r.I64();
+    st.last_above_end = r.I64();
+    st.last_report_end = r.I64();
+    st.last_reported = r.U64();
+    st.fired_rate = r.F64();
+    st.id = std::string(r.Str());
+  }
+  if (!r.ok() || !r.done()) return false;
+  const uint32_t id = Intern(KeyHash(f, p, a, b), f, p, a, b);
+  KeyInfo& key = keys_[id];
+  if (key.sort_key != key_text) return false;
+  // A later record of the same key replaces an earlier one (the changelog before compaction).
+  open_count_ -= static_cast<uint64_t>(key.open);
+  key.last_data_end = info.last_data_end;
+  key.run_since = info.run_since;
+  key.run_escalated = info.run_escalated;
+  key.open = 0;
+  for (int k = 0; k < n; ++k) {
+    kind_states_[key.kind_state + k] = std::move(states[k]);
+    key.open += kind_states_[key.kind_state + k].open ? 1 : 0;
+  }
+  open_count_ += static_cast<uint64_t>(key.open);
+  if (key.open > 0) {
+    open_keys_.insert(id);
+  } else {
+    open_keys_.erase(id);
+  }
+  return true;
 }
 
 }  // namespace bs

@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
+#include "pipeline/base/bytes.h"
 #include "pipeline/base/status_macros.h"
 #include "pipeline/window/flat_index.h"
 
@@ -18,66 +19,11 @@ constexpr size_t kMaxMessageBytes = 256 * 1024;
 
 int64_t FloorDiv(int64_t a, int64_t b) { return a >= 0 ? a / b : -((-a + b - 1) / b); }
 
-void PutU8(std::string& out, uint8_t v) { out.push_back(static_cast<char>(v)); }
-void PutU32(std::string& out, uint32_t v) {
-  char b[4];
-  std::memcpy(b, &v, 4);
-  out.append(b, 4);
-}
-void PutI64(std::string& out, int64_t v) {
-  char b[8];
-  std::memcpy(b, &v, 8);
-  out.append(b, 8);
-}
-void PutStr(std::string& out, std::string_view s) {
-  PutU32(out, static_cast<uint32_t>(s.size()));
-  out.append(s);
-}
-
-// Reads the encoding above; any overrun sets `ok` false and returns zeros.
-class Reader {
- public:
-  explicit Reader(std::string_view in) : in_(in) {}
-  bool ok() const { return ok_; }
-  bool done() const { return pos_ == in_.size(); }
-  uint8_t U8() {
-    if (!Need(1)) return 0;
-    return static_cast<uint8_t>(in_[pos_++]);
-  }
-  uint32_t U32() {
-    uint32_t v = 0;
-    if (!Need(4)) return 0;
-    std::memcpy(&v, in_.data() + pos_, 4);
-    pos_ += 4;
-    return v;
-  }
-  int64_t I64() {
-    int64_t v = 0;
-    if (!Need(8)) return 0;
-    std::memcpy(&v, in_.data() + pos_, 8);
-    pos_ += 8;
-    return v;
-  }
-  std::string_view Str() {
-    const uint32_t n = U32();
-    if (!Need(n)) return {};
-    std::string_view s = in_.substr(pos_, n);
-    pos_ += n;
-    return s;
-  }
-
- private:
-  bool Need(size_t n) {
-    if (!ok_ || in_.size() - pos_ < n) {
-      ok_ = false;
-      return false;
-    }
-    return true;
-  }
-  std::string_view in_;
-  size_t pos_ = 0;
-  bool ok_ = true;
-};
+using bytes::PutI64;
+using bytes::PutStr;
+using bytes::PutU32;
+using bytes::PutU8;
+using Reader = bytes::Reader;
 
 void PutHeader(std::string& out, uint8_t type, int source, int inputs) {
   out.append(kMagic);
@@ -212,10 +158,20 @@ int64_t WindowExchange::shipped_watermark(int input) const {
   return it == inputs_here_.end() ? INT64_MIN : it->second.shipped;
 }
 
+int64_t WindowExchange::local_watermark() const {
+  int64_t wm = INT64_MAX;
+  for (const auto& [input, in] : inputs_here_) {
+    if (!in.parked && in.shipped != INT64_MIN) wm = std::min(wm, in.shipped);
+  }
+  return wm == INT64_MAX ? INT64_MIN : wm;
+}
+
 absl::Status WindowExchange::Export(int input, Input& in, int64_t through) {
   absl::Status status;
   in.counter->ExportPanes(through, [&](int64_t pane_start, const AlertAggregator::PartialCell& cell) {
     if (!status.ok()) return;
+    auto at = std::lower_bound(in.panes.begin(), in.panes.end(), pane_start);
+    if (at == in.panes.end() || *at != pane_start) in.panes.insert(at, pane_start);
     const size_t r = static_cast<size_t>(MergePartitionOf(cell, merge_partitions_));
     std::string& b = batch_[r];
     if (b.empty()) PutHeader(b, kPartials, input, inputs_);
@@ -252,11 +208,14 @@ absl::Status WindowExchange::SendMarker(int input, Input& in) {
   }
   PutI64(m, max_time);
   PutU8(m, in.parked ? 1 : 0);
+  PutU32(m, static_cast<uint32_t>(in.panes.size()));
+  for (int64_t p : in.panes) PutI64(m, p);
   key_ = absl::StrCat(input);
   for (int r = 0; r < merge_partitions_; ++r) {
     RETURN_IF_ERROR(out_.SendPartial(r, key_, m));
     ++markers_sent_;
   }
+  in.panes.clear();
   return absl::OkStatus();
 }
 
@@ -295,7 +254,18 @@ absl::Status WindowExchange::Heartbeat() {
 
 void WindowExchange::AssignMerge(int partition) {
   auto agg = std::make_unique<AlertAggregator>(policy_, inputs_);
+  agg->set_track_state(true);
   mergers_[partition] = std::move(agg);
+}
+
+void WindowExchange::TakeMergeState(int partition, const AlertAggregator::StateFn& emit) {
+  auto it = mergers_.find(partition);
+  if (it != mergers_.end()) it->second->TakeStateChanges(emit);
+}
+
+bool WindowExchange::RestoreMergeState(int partition, std::string_view key, std::string_view value) {
+  auto it = mergers_.find(partition);
+  return it != mergers_.end() && it->second->RestoreState(key, value);
 }
 
 void WindowExchange::RevokeMerge(int partition) { mergers_.erase(partition); }
@@ -335,10 +305,14 @@ absl::Status WindowExchange::Receive(int partition, std::string_view message, st
   if (type == kMarker) {
     const int64_t max_time = r.I64();
     const uint8_t parked = r.U8();
+    const uint32_t n_panes = r.U32();
+    Reader panes = r;
+    for (uint32_t i = 0; i < n_panes && r.ok(); ++i) r.I64();
     if (!r.ok() || !r.done()) {
       ++rejected_;
       return absl::OkStatus();
     }
+    for (uint32_t i = 0; i < n_panes; ++i) agg.NotePane(panes.I64());
     agg.SetProgress(static_cast<int>(source), max_time, parked != 0);
   } else if (type == kPartials) {
     // Checked whole first, so a damaged message changes nothing.

@@ -26,6 +26,9 @@
 //
 // Messages (binary, versioned): "BSW1", type (1 partials, 2 marker), source partition index, number of
 // input partitions (a merger drops messages from a process configured with other inputs), then the body.
+// A marker also lists the panes the partition sent partials for since its last marker: one process
+// judges a window for every key with an open incident when any key had events in it, so every judge
+// learns which panes had events anywhere.
 // Not thread-safe: the runtime's decide thread owns it.
 #ifndef BOUNCESTREAM_PIPELINE_WINDOW_WINDOW_EXCHANGE_H_
 #define BOUNCESTREAM_PIPELINE_WINDOW_WINDOW_EXCHANGE_H_
@@ -77,6 +80,9 @@ class WindowExchange {
   // has been sent in its final form. INT64_MIN when unknown.
   int64_t shipped_watermark(int input) const;
   uint64_t late_events() const { return late_; }
+  // The lowest shipped watermark of the unparked inputs here (this process's own event-time progress,
+  // for judgements that stay per process such as silence), INT64_MIN when none.
+  int64_t local_watermark() const;
   uint64_t late_events(int input) const;
 
   // ---- judging side
@@ -89,6 +95,10 @@ class WindowExchange {
   // The pane start of the latest pane in `message` (INT64_MIN for a marker or an unreadable message):
   // the message is needed until every window holding that pane has closed.
   static int64_t LatestPane(std::string_view message);
+  // The merger's lifecycle state (baselines, incidents) changed since the last call, for the changelog;
+  // and its restore when the partition is assigned again (before its first message).
+  void TakeMergeState(int partition, const AlertAggregator::StateFn& emit);
+  bool RestoreMergeState(int partition, std::string_view key, std::string_view value);
   // End of input (tests, and a merger being retired): closes every remaining window of the merger.
   void FlushMerge(int partition, std::vector<AlertRecord>& out);
   // The merger's watermark (INT64_MIN when not merging it).
@@ -108,6 +118,7 @@ class WindowExchange {
     int64_t marked_step = INT64_MIN;   // FloorDiv(watermark - grace, advance) at the last marker
     bool parked = false;
     int64_t shipped = INT64_MIN;
+    std::vector<int64_t> panes;  // starts of panes sent since the last marker (it tells every judge)
   };
   absl::Status Export(int input, Input& in, int64_t through);
   absl::Status SendMarker(int input, Input& in);

@@ -13,7 +13,12 @@ DecideStage::DecideStage(Options options, Sink& sink, PipelineStats& stats)
       decider_(options_.ruleset_version, options_.decider),
       alerts_(options_.policy, options_.partitions),
       privacy_(options_.hash_addresses ? AddressHasher(options_.address_hash_key) : AddressHasher()),
-      silence_(options_.policy.silence, options_.policy.key_ttl_ms) {}
+      silence_(options_.policy.silence, options_.policy.key_ttl_ms) {
+  if (options_.repartition != nullptr) {
+    exchange_ = std::make_unique<WindowExchange>(options_.policy, options_.partitions,
+                                                 options_.repartition_partitions, *options_.repartition);
+  }
+}
 
 absl::Status DecideStage::Consume(int partition, const ChunkResult& result) {
   for (const DeadLetter& d : result.dead_letters) {
@@ -55,16 +60,52 @@ absl::Status DecideStage::Consume(int partition, const ChunkResult& result) {
       RETURN_IF_ERROR(sink_.Write(OutputKind::kSuppressions,
                                   privacy_.enabled() ? privacy_.Key(d.key) : std::string_view(d.key), buf_));
     }
-    const uint64_t late_before = alerts_.late_events();
-    alerts_.Add(partition, ce);
-    if (options_.late_output && alerts_.late_events() != late_before) {
+    const uint64_t late_before = late_events();
+    if (exchange_) {
+      exchange_->Add(partition, ce);
+    } else {
+      alerts_.Add(partition, ce);
+    }
+    if (options_.late_output && late_events() != late_before) {
       buf_.clear();
-      EncodeLate(ce, alerts_.watermark(), partition, options_.ruleset_version, buf_, &privacy_);
+      EncodeLate(ce, exchange_ ? exchange_->shipped_watermark(partition) : alerts_.watermark(), partition,
+                 options_.ruleset_version, buf_, &privacy_);
       RETURN_IF_ERROR(sink_.Write(OutputKind::kLate, ce.event.position.ToString(), buf_));
     }
     silence_.Add(ce);
   }
-  alerts_.Drain(pending_alerts_);
+  if (exchange_) {
+    RETURN_IF_ERROR(exchange_->Ship(partition));
+  } else {
+    alerts_.Drain(pending_alerts_);
+  }
+  return EmitAlerts();
+}
+
+void DecideStage::StartPartition(int partition) {
+  if (exchange_) {
+    exchange_->StartInput(partition);
+  } else {
+    alerts_.StartPartition(partition);
+  }
+}
+
+void DecideStage::RevokePartition(int partition) {
+  if (exchange_) exchange_->DropInput(partition);
+}
+
+void DecideStage::RestoreShipped(int partition, int64_t watermark) {
+  if (exchange_) exchange_->RestoreShipped(partition, watermark);
+}
+
+int64_t DecideStage::shipped_watermark(int partition) const {
+  return exchange_ ? exchange_->shipped_watermark(partition) : INT64_MIN;
+}
+
+absl::Status DecideStage::Heartbeat() { return exchange_ ? exchange_->Heartbeat() : absl::OkStatus(); }
+
+absl::Status DecideStage::ConsumePartials(int r, std::string_view message) {
+  RETURN_IF_ERROR(exchange_->Receive(r, message, pending_alerts_));
   return EmitAlerts();
 }
 
@@ -86,6 +127,10 @@ void DecideStage::WarmUp(const ChunkResult& result) {
 }
 
 absl::Status DecideStage::ParkPartition(int partition, bool parked) {
+  if (exchange_) {
+    RETURN_IF_ERROR(exchange_->Park(partition, parked));
+    return EmitAlerts();
+  }
   alerts_.ParkPartition(partition, parked);
   if (!parked) return absl::OkStatus();
   alerts_.Drain(pending_alerts_);
@@ -102,13 +147,14 @@ absl::Status DecideStage::Finish() {
   alerts_.Flush(pending_alerts_);
   RETURN_IF_ERROR(EmitAlerts());
   silence_.Finish();  // the last windows are partial: not judged
-  stats_.late_events = alerts_.late_events();
-  stats_.open_incidents = alerts_.open_incidents() + silence_.open_incidents();
+  stats_.late_events = late_events();
+  stats_.open_incidents =
+      (exchange_ ? exchange_->open_incidents() : alerts_.open_incidents()) + silence_.open_incidents();
   return sink_.Flush();
 }
 
 absl::Status DecideStage::EmitAlerts() {
-  silence_.Advance(alerts_.watermark(), pending_alerts_);
+  silence_.Advance(exchange_ ? exchange_->local_watermark() : alerts_.watermark(), pending_alerts_);
   for (const AlertRecord& a : pending_alerts_) {
     ++stats_.alerts[static_cast<size_t>(a.kind)][static_cast<size_t>(a.state)];
     buf_.clear();

@@ -17,6 +17,7 @@
 #include "pipeline/state/suppression_decider.h"
 #include "pipeline/window/alert_aggregator.h"
 #include "pipeline/window/silence_detector.h"
+#include "pipeline/window/window_exchange.h"
 #include "pipeline/worker/classified_event.h"
 #include "pipeline/worker/envelope_join.h"
 #include "pipeline/worker/stats.h"
@@ -38,6 +39,11 @@ class DecideStage {
     // [privacy]: addresses in every output (and output keys) as their keyed hash; see encoders.h.
     bool hash_addresses = false;
     std::string address_hash_key;
+    // Kafka runtime with a repartition topic: alert windows are counted here per input partition and
+    // judged by whichever process owns the key's repartition partition (WindowExchange). `partitions`
+    // is then every input partition of the job.
+    PartialOutput* repartition = nullptr;
+    int repartition_partitions = 0;
   };
   DecideStage(Options options, Sink& sink, PipelineStats& stats);
 
@@ -49,7 +55,9 @@ class DecideStage {
 
   // Kafka runtime (partitions come and go with rebalances):
   // the partition is an input again and holds the alert watermark back until its first event;
-  void StartPartition(int partition) { alerts_.StartPartition(partition); }
+  void StartPartition(int partition);
+  // the partition was revoked: its window counts are dropped (with a repartition topic);
+  void RevokePartition(int partition);
   // a parked partition (unassigned, or caught up and quiet) does not hold the watermark back, so
   // parking one may close windows (their alerts are written);
   absl::Status ParkPartition(int partition, bool parked);
@@ -61,7 +69,24 @@ class DecideStage {
   // nothing (records read again after a restart to rebuild the sender join).
   void WarmUp(const ChunkResult& result);
   int64_t watermark() const { return alerts_.watermark(); }
-  uint64_t late_events() const { return alerts_.late_events(); }
+  uint64_t late_events() const { return exchange_ ? exchange_->late_events() : alerts_.late_events(); }
+
+  // With a repartition topic (see WindowExchange):
+  bool repartitioned() const { return exchange_ != nullptr; }
+  // where an earlier owner of the partition stood (its changelog), so re-read final panes are skipped;
+  void RestoreShipped(int partition, int64_t watermark);
+  // the partition's watermark up to which its windows' counts have gone out in final form;
+  int64_t shipped_watermark(int partition) const;
+  // markers for every input partition here, so newly assigned mergers learn where each stands;
+  absl::Status Heartbeat();
+  // this process judges repartition partition `r` (assigned) or not any more (revoked);
+  void AssignMerge(int r) { exchange_->AssignMerge(r); }
+  void RevokeMerge(int r) { exchange_->RevokeMerge(r); }
+  // one message of repartition partition `r`: applied, and the alerts of the windows it closed written;
+  absl::Status ConsumePartials(int r, std::string_view message);
+  int64_t merge_watermark(int r) const { return exchange_->merge_watermark(r); }
+  const WindowExchange* exchange() const { return exchange_.get(); }
+  WindowExchange* mutable_exchange() { return exchange_.get(); }
 
  private:
   absl::Status EmitAlerts();
@@ -73,6 +98,7 @@ class DecideStage {
   SuppressionDecider decider_;
   absl::flat_hash_map<int, std::unique_ptr<SuppressionDecider>> partition_deciders_;
   AlertAggregator alerts_;
+  std::unique_ptr<WindowExchange> exchange_;  // with a repartition topic; then alerts_ stays empty
   AddressHasher privacy_;  // off unless options_.hash_addresses
   SilenceDetector silence_;  // `silence` alerts, judged on alerts_'s watermark
   std::vector<AlertRecord> pending_alerts_;

@@ -40,7 +40,8 @@ for m in bouncestream_records_in_total bouncestream_events_total bouncestream_dl
          bouncestream_suppressions_total bouncestream_rebalances_total bouncestream_sink_queue_depth \
          bouncestream_records_out_total bouncestream_rule_hits_total bouncestream_alerts_total \
          bouncestream_late_events_total bouncestream_consumer_lag bouncestream_state_addresses \
-         bouncestream_rules_reload_success bouncestream_rules_reload_timestamp_seconds; do
+         bouncestream_rules_reload_success bouncestream_rules_reload_timestamp_seconds \
+         bouncestream_window_exchange_total; do
   grep -q "^${m}" "${WORK}/metrics.txt" || fail "/metrics lacks ${m}"
 done
 # One snapshot: every decided event counted under exactly one rule id, and outputs counted as written.
@@ -59,6 +60,10 @@ assert any(k.startswith('bouncestream_rule_hits_total{rule="gmail.') and v > 0 f
 assert m['bouncestream_records_out_total{output="suppressions"}'] >= 278, m['bouncestream_records_out_total{output="suppressions"}']
 assert m['bouncestream_records_out_total{output="dlq"}'] > 0
 assert m["bouncestream_rules_reload_timestamp_seconds"] > 1.7e9
+# The alert windows went through the repartition topic: partials and markers out, nothing rejected.
+assert m['bouncestream_window_exchange_total{what="partial_cells_sent"}'] > 0
+assert m['bouncestream_window_exchange_total{what="markers_sent"}'] > 0
+assert m['bouncestream_window_exchange_total{what="messages_rejected"}'] == 0
 PY
 stop_service "${svc_PID}" svc
 grep -q "stopped cleanly" "${WORK}/svc.log" || fail "no clean stop in the log"

@@ -170,6 +170,23 @@ classified = ""
       << Message(c);
 }
 
+TEST(ConfigTest, OptionalAndRequiredOutputTopics) {
+  // classified, late and repartition may be empty (off); the others must name a topic.
+  absl::StatusOr<Config> c = ParseConfig(R"([kafka]
+brokers = "b"
+input_topics = ["logs"]
+[topics]
+repartition = ""
+late = ""
+)",
+                                         "p.toml", {});
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_TRUE(c->topics.repartition.empty());
+  c = ParseConfig("[kafka]\nbrokers = \"b\"\ninput_topics = [\"logs\"]\n[topics]\nchangelog = \"\"\n", "q.toml", {});
+  ASSERT_FALSE(c.ok());
+  EXPECT_NE(Message(c).find("q.toml:5: [topics] changelog must name a topic"), std::string::npos) << Message(c);
+}
+
 TEST(ConfigTest, ManagedLibrdkafkaPropertiesAreRejected) {
   for (const char* prop : {"bootstrap.servers", "group.id", "enable.auto.commit", "enable.auto.offset.store",
                            "transactional.id"}) {

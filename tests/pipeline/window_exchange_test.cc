@@ -8,6 +8,7 @@
 #include <deque>
 #include <fstream>
 #include <iterator>
+#include <map>
 #include <random>
 #include <string>
 #include <vector>
@@ -23,7 +24,7 @@ namespace bs {
 namespace {
 
 constexpr int kInputs = 4;
-constexpr int kMergers = 3;
+constexpr int kMergers = 5;
 
 int64_t FloorDiv(int64_t a, int64_t b) { return a >= 0 ? a / b : -((-a + b - 1) / b); }
 
@@ -32,6 +33,7 @@ struct Events {
   std::shared_ptr<const RuleSet> rules;  // rule ids point into it
   std::vector<std::unique_ptr<Chunk>> chunks;  // events point into their chunk
   std::vector<std::unique_ptr<ChunkResult>> results;
+  std::deque<ClassifiedEvent> sentinels;  // copies of real events, far later
   std::vector<const ClassifiedEvent*> all;
 };
 
@@ -61,9 +63,21 @@ const Events& TestEvents() {
       auto r = std::make_unique<ChunkResult>();
       EXPECT_TRUE(proc.Process(*chunk, 0, "gen", Format::kKumoMta, *r).ok());
       e->chunks.push_back(std::move(chunk));
-      for (const ClassifiedEvent& ce : r->events) e->all.push_back(&ce);
+      for (const ClassifiedEvent& ce : r->events) {
+        // Cut at 5 h: the SPF incident (from 4 h 20 min) is still open at the end.
+        if (ce.event.event_time_ms < o.start_ms + 5LL * 3600 * 1000) e->all.push_back(&ce);
+      }
       e->results.push_back(std::move(r));
     }
+    // A day and a half later, one delivery per input (as the Kafka tests' sentinels): the window holding
+    // it is judged for every key with an open incident, also by judges that got no partial for it.
+    int64_t last = 0;
+    for (const ClassifiedEvent* ce : e->all) last = std::max(last, ce->event.event_time_ms);
+    for (int i = 0; i < kInputs; ++i) {
+      e->sentinels.push_back(*e->all[0]);  // three keys: most judges get no partial of its pane
+      e->sentinels.back().event.event_time_ms = last + 36LL * 3600 * 1000 + i;
+    }
+    for (const ClassifiedEvent& ce : e->sentinels) e->all.push_back(&ce);
     return e;
   }();
   return *ev;
@@ -235,6 +249,89 @@ TEST(WindowExchangeTest, AnInputRestartedFromItsCommitPointChangesNothing) {
       EXPECT_TRUE(run.alerts == want) << Diff(run.alerts, want) << "restarted input " << input;
     }
   }
+}
+
+TEST(WindowExchangeTest, AMergerRestoredFromItsStateAndCommitPointChangesNothing) {
+  // Merger 1 moves to a new owner halfway: the new one restores the lifecycle state from the changelog
+  // (kept here as a compacted map) and re-reads its messages from the commit point (the first one whose
+  // windows had not all closed).
+  size_t reread = 0;
+  for (const AlertPolicy& policy : {Tumbling(), Hopping()}) {
+    const std::vector<std::string> want = Reference(policy);
+    Topic topic;
+    WindowExchange ex(policy, kInputs, kMergers, topic);
+    for (int p = 0; p < kInputs; ++p) ex.StartInput(p);
+    for (int r = 0; r < kMergers; ++r) ex.AssignMerge(r);
+    std::map<std::string, std::string> changelog;  // merger 1's compacted state
+    struct Read {
+      std::string message;
+      int64_t needed_until;
+    };
+    std::vector<Read> log;  // merger 1's messages, in order
+    std::vector<AlertRecord> out;
+    auto take = [&] {
+      ex.TakeMergeState(1, [&](std::string_view k, std::string_view v, bool tombstone) {
+        if (tombstone) {
+          changelog.erase(std::string(k));
+        } else {
+          changelog[std::string(k)] = std::string(v);
+        }
+      });
+    };
+    auto deliver = [&] {
+      for (int r = 0; r < kMergers; ++r) {
+        for (const std::string& m : topic.queues[r]) {
+          ASSERT_TRUE(ex.Receive(r, m, out).ok());
+          if (r != 1) continue;
+          const int64_t pane = WindowExchange::LatestPane(m);
+          log.push_back({m, pane == INT64_MIN ? INT64_MIN : pane + policy.window_ms + policy.grace_ms});
+          take();
+        }
+        topic.queues[r].clear();
+      }
+    };
+    const auto& all = TestEvents().all;
+    size_t moves = 0;
+    for (size_t i = 0; i < all.size(); ++i) {
+      ex.Add(static_cast<int>(i % kInputs), *all[i]);
+      if (i % 211 == 0) {
+        for (int p = 0; p < kInputs; ++p) ASSERT_TRUE(ex.Ship(p).ok());
+        deliver();
+      }
+      if (i == all.size() / 3 || i == 2 * all.size() / 3) {
+        ++moves;
+        const int64_t wm = ex.merge_watermark(1);
+        size_t from = log.size();
+        for (size_t j = 0; j < log.size(); ++j) {
+          if (log[j].needed_until != INT64_MIN && (wm == INT64_MIN || wm < log[j].needed_until)) {
+            from = j;
+            break;
+          }
+        }
+        ex.RevokeMerge(1);
+        ex.AssignMerge(1);
+        ASSERT_GT(changelog.size(), 1u);
+        for (const auto& [k, v] : changelog) ASSERT_TRUE(ex.RestoreMergeState(1, k, v)) << k;
+        std::vector<Read> again(log.begin() + static_cast<std::ptrdiff_t>(from), log.end());
+        log.clear();
+        reread += again.size();
+        for (const Read& m : again) {
+          ASSERT_TRUE(ex.Receive(1, m.message, out).ok());
+          log.push_back(m);
+          take();
+        }
+        ASSERT_TRUE(ex.Heartbeat().ok());
+        deliver();
+      }
+    }
+    for (int p = 0; p < kInputs; ++p) ASSERT_TRUE(ex.Park(p, true).ok());
+    deliver();
+    for (int r = 0; r < kMergers; ++r) ex.FlushMerge(r, out);
+    EXPECT_EQ(moves, 2u);
+    EXPECT_EQ(ex.late_events(), 0u);
+    EXPECT_TRUE(Encode(out) == want) << Diff(Encode(out), want) << "window " << policy.window_ms;
+  }
+  EXPECT_GT(reread, 0u) << "some moves re-read messages of open windows";
 }
 
 TEST(WindowExchangeTest, ParkedInputHandsOverItsOpenPanes) {

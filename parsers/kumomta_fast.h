@@ -25,7 +25,7 @@ namespace bs::kumomta {
 
 class FastScanner {
  public:
-  // Longer records go to the slow path (the bitmaps are fixed-size members).
+  // Longer records go to the slow path (the quote list and the bitmap are fixed-size members).
   static constexpr size_t kMaxBytes = 8192;
 
   // What a successful scan gathered: the On-Demand field loop's state when it ends without an error.
@@ -38,8 +38,9 @@ class FastScanner {
 
   // Reads `record` (trailing newlines removed, kRecordPadding readable bytes after it) into `scan` and `e`
   // (a default DeliveryEvent). Views point into the record or into this scanner (valid until the next
-  // Run). True: the record is valid JSON, and `scan` and `e` hold exactly what the
-  // On-Demand walk would have gathered, with no field error. False: bail; `scan` and `e` are then garbage.
+  // Run). True: the record is well-formed JSON (escapes inside strings it skips are not checked; simdjson
+  // does not check them either), and `scan` and `e` hold exactly what the On-Demand walk would have
+  // gathered, with no field error. False: bail; `scan` and `e` are left as they were.
   bool Run(std::string_view record, Scan& scan, DeliveryEvent& e);
 
  private:

@@ -250,12 +250,12 @@ bool FastScanner::HasBackslash(size_t from, size_t to) const {
   }
 }
 
-// At a string's opening quote (the next one not consumed, else this is no string): its raw text.
-inline bool FastScanner::RawString(Cursor& c, std::string_view& out, bool& escaped) {
+// At a string's opening quote (the next one not consumed, else this is no string): its raw text, escapes
+// and all. Enough for keys (an escaped key never equals one of ours) and for strings we skip.
+inline bool FastScanner::RawString(Cursor& c, std::string_view& out) {
   if (quote_pos_[c.q] != c.i) return false;  // also false at the sentinel past the last quote
   const size_t close = quote_pos_[c.q + 1];
   out = std::string_view(s_ + c.i + 1, close - c.i - 1);
-  escaped = any_backslash_ && HasBackslash(c.i + 1, close);
   c.q += 2;
   c.i = close + 1;
   return true;
@@ -263,8 +263,9 @@ inline bool FastScanner::RawString(Cursor& c, std::string_view& out, bool& escap
 
 // A string value we keep: a view into the record, or into scratch_ when it has escapes.
 inline bool FastScanner::String(Cursor& c, std::string_view& out) {
-  bool escaped;
-  return RawString(c, out, escaped) && (!escaped || Unescape(out));
+  if (!RawString(c, out)) return false;
+  const size_t from = static_cast<size_t>(out.data() - s_);
+  return !any_backslash_ || !HasBackslash(from, from + out.size()) || Unescape(out);
 }
 
 // The short escapes, as simdjson decodes them; \u (surrogates, invalid code points) is left to simdjson.
@@ -353,8 +354,7 @@ inline bool FastScanner::Enter(Cursor& c, int depth, bool& more) {
 
 template <bool kSpaces>
 inline bool FastScanner::Key(Cursor& c, std::string_view& key) {
-  bool escaped;
-  if (!RawString(c, key, escaped)) return false;
+  if (!RawString(c, key)) return false;
   Space<kSpaces>(c);
   if (Peek(c) != ':') return false;
   ++c.i;
@@ -379,8 +379,7 @@ inline bool FastScanner::SkipValue(Cursor& c, int depth) {
   switch (Peek(c)) {
     case '"': {
       std::string_view s;
-      bool escaped;
-      return RawString(c, s, escaped);
+      return RawString(c, s);
     }
     case '{':
     case '[':

@@ -82,7 +82,7 @@ class FastScanner {
   [[gnu::always_inline]] void Space(Cursor& c) const {
     if constexpr (kSpaces) SkipSpaces(c);
   }
-  [[gnu::always_inline]] inline bool RawString(Cursor& c, std::string_view& out, bool& escaped);
+  [[gnu::always_inline]] inline bool RawString(Cursor& c, std::string_view& out);
   [[gnu::always_inline]] inline bool String(Cursor& c, std::string_view& out);
   bool Unescape(std::string_view& s);
   [[gnu::always_inline]] inline bool Null(Cursor& c);

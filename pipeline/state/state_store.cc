@@ -170,24 +170,29 @@ uint32_t StateStore::InternDomain(std::string_view domain) {
 void StateStore::InsertSlot(uint64_t h, Ref r) {
   size_t pos = Home(h);
   while (slots_[pos] != 0) pos = pos + 1 == capacity_ ? 0 : pos + 1;
-  slots_[pos] = (static_cast<uint64_t>(static_cast<uint32_t>(h)) << 32) | (static_cast<uint64_t>(r) + 1);
+  slots_[pos] = (h & 0xffffffff00000000ULL) | (static_cast<uint64_t>(r) + 1);
   ++used_slots_;
 }
 
+// A slot keeps the hash bits its home is computed from, so growing moves slots without reading a key
+// (hashing every key again was a cache miss per address).
 void StateStore::Grow() {
+  std::vector<uint64_t> old;
+  old.swap(slots_);
   capacity_ += capacity_ / 2;
   slots_.assign(capacity_, 0);
-  slots_.shrink_to_fit();
-  used_slots_ = 0;
-  for (uint32_t r = 0; r < records_.high_water(); ++r) {
-    if (records_[r].flags & KeyState::kLive) InsertSlot(HashOf(records_[r]), r);
+  for (const uint64_t s : old) {
+    if (s == 0) continue;
+    size_t pos = Home(s);
+    while (slots_[pos] != 0) pos = pos + 1 == capacity_ ? 0 : pos + 1;
+    slots_[pos] = s;
   }
 }
 
 StateStore::Ref StateStore::Find(std::string_view address) const {
   const Split k = SplitAddress(address);
   const uint64_t h = HashAddress(k.local, k.domain);
-  const uint32_t tag = static_cast<uint32_t>(h);
+  const uint32_t tag = static_cast<uint32_t>(h >> 32);
   for (size_t pos = Home(h);; pos = pos + 1 == capacity_ ? 0 : pos + 1) {
     const uint64_t s = slots_[pos];
     if (s == 0) return kNotFound;
@@ -199,7 +204,7 @@ StateStore::Ref StateStore::Find(std::string_view address) const {
 StateStore::Ref StateStore::FindOrInsert(std::string_view address) {
   const Split k = SplitAddress(address);
   const uint64_t h = HashAddress(k.local, k.domain);
-  const uint32_t tag = static_cast<uint32_t>(h);
+  const uint32_t tag = static_cast<uint32_t>(h >> 32);
   for (size_t pos = Home(h);; pos = pos + 1 == capacity_ ? 0 : pos + 1) {
     const uint64_t s = slots_[pos];
     if (s == 0) break;
@@ -228,7 +233,7 @@ void StateStore::RemoveKey(Ref r, bool tombstone) {
     j = j + 1 == capacity_ ? 0 : j + 1;
     const uint64_t sj = slots_[j];
     if (sj == 0) break;
-    const size_t home = Home(HashOf(records_[static_cast<Ref>(sj) - 1]));
+    const size_t home = Home(sj);
     const bool stays = i <= j ? (i < home && home <= j) : (i < home || home <= j);
     if (!stays) {
       slots_[i] = sj;

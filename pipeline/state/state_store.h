@@ -209,6 +209,7 @@ class StateStore {
   std::string_view LocalOf(const KeyState& s) const;
   bool Matches(const KeyState& s, const Split& k) const;
   uint64_t HashOf(const KeyState& s) const;
+  // From the high 32 bits of a hash, which a slot keeps (so a slot's home needs no key).
   size_t Home(uint64_t h) const {
     return static_cast<size_t>((static_cast<uint64_t>(static_cast<uint32_t>(h >> 32)) * capacity_) >> 32);
   }

@@ -357,6 +357,7 @@ class Runtime::Impl : public KafkaConsumer::Listener, public Sink, public Partia
   absl::Status ServiceAcks();
   absl::Status ProduceChangelog(WorkItem& item, Slot& slot, bool block);
   int64_t ClosedThrough(const WorkItem& item, int64_t wm) const;
+  absl::Status LogInOrder(Slot& s, bool changelog);
   absl::Status ServiceMergeAcks();
   absl::Status StoreOffsets(bool sync, const std::vector<Slot*>* only);
   absl::Status CommitTransaction();
@@ -1108,37 +1109,39 @@ absl::Status Runtime::Impl::ProduceChangelog(WorkItem& item, Slot& slot, bool bl
   return absl::OkStatus();
 }
 
-// Moves each partition's commit point past items whose outputs, changelog and windows are done.
-absl::Status Runtime::Impl::ServiceAcks() {
-  for (auto& sp : slots_) {
-    Slot& s = *sp;
-    // In order: release the bytes of decided items and, once an item's outputs are acknowledged, send
-    // its state changes to the changelog (never before: a restored state must not claim an output that
-    // was lost). Changelog records of one partition go out in item order, so the latest value wins.
-    for (auto& ip : s.in_flight) {
-      WorkItem& item = *ip;
-      if (!item.decided.load(std::memory_order_acquire)) break;
-      if (!item.bytes_released) {
-        item.bytes_released = true;
-        in_flight_bytes_ -= static_cast<int64_t>(item.bytes);
-      }
-      if (item.failed.load()) return Fatal().ok() ? absl::InternalError("a batch failed") : Fatal();
-      if (options_.backfill || eos() || item.changelog_produced) continue;
+// In order over a slot's items: releases the bytes of decided items and, with `changelog`, sends an
+// item's state changes to the changelog once its outputs are acknowledged (never before: a restored
+// state must not claim an output that was lost; one partition's records go out in item order, so the
+// latest value wins). With the repartition topic, an item fully acknowledged (outputs and changelog)
+// moves the slot's acked_shipped to its watermark. Stops at the first item that is not that far yet.
+absl::Status Runtime::Impl::LogInOrder(Slot& s, bool changelog) {
+  for (auto& ip : s.in_flight) {
+    WorkItem& item = *ip;
+    if (!item.decided.load(std::memory_order_acquire)) break;
+    if (!item.bytes_released) {
+      item.bytes_released = true;
+      in_flight_bytes_ -= static_cast<int64_t>(item.bytes);
+    }
+    if (item.failed.load()) return Fatal().ok() ? absl::InternalError("a batch failed") : Fatal();
+    if (!changelog) continue;
+    if (!item.changelog_produced) {
       if (item.changelog_sent == 0 && item.pending.load(std::memory_order_acquire) > 0) break;
       RETURN_IF_ERROR(ProduceChangelog(item, s, /*block=*/false));
       if (!item.changelog_produced) break;  // the producer's queue is full: go on next time
     }
-    if (eos()) continue;  // exactly-once: the transaction commit completes items
-    if (repartition_) {
-      // Windows are judged elsewhere: what matters is how far this partition's counts have gone out.
-      for (auto& ip : s.in_flight) {
-        const WorkItem& item = *ip;
-        if (!item.decided.load(std::memory_order_acquire)) break;
-        if (item.changelog_produced && item.pending.load(std::memory_order_acquire) == 0) {
-          s.acked_shipped = std::max(s.acked_shipped, item.ship_wm);
-        }
-      }
+    if (repartition_ && item.pending.load(std::memory_order_acquire) == 0) {
+      s.acked_shipped = std::max(s.acked_shipped, item.ship_wm);
     }
+  }
+  return absl::OkStatus();
+}
+
+// Moves each partition's commit point past items whose outputs, changelog and windows are done.
+absl::Status Runtime::Impl::ServiceAcks() {
+  for (auto& sp : slots_) {
+    Slot& s = *sp;
+    RETURN_IF_ERROR(LogInOrder(s, !options_.backfill && !eos()));
+    if (eos()) continue;  // exactly-once: the transaction commit completes items
     // The commit point: the prefix of items that are decided, acknowledged (outputs and changelog) and
     // whose alert windows have closed.
     while (!s.in_flight.empty()) {
@@ -1175,23 +1178,9 @@ absl::Status Runtime::Impl::ServiceAcks() {
 absl::Status Runtime::Impl::ServiceMergeAcks() {
   for (auto& sp : rp_slots_) {
     Slot& s = *sp;
-    // In order, as for input partitions: the judging state a message changed goes to the changelog
-    // once the alerts it caused are acknowledged; the watermark of acknowledged state decides commits.
-    for (auto& ip : s.in_flight) {
-      WorkItem& item = *ip;
-      if (!item.decided.load(std::memory_order_acquire)) break;
-      if (!item.bytes_released) {
-        item.bytes_released = true;
-        in_flight_bytes_ -= static_cast<int64_t>(item.bytes);
-      }
-      if (item.failed.load()) return Fatal().ok() ? absl::InternalError("a batch failed") : Fatal();
-      if (!item.changelog_produced) {
-        if (item.changelog_sent == 0 && item.pending.load(std::memory_order_acquire) > 0) break;
-        RETURN_IF_ERROR(ProduceChangelog(item, s, /*block=*/false));
-        if (!item.changelog_produced) break;
-      }
-      if (item.pending.load(std::memory_order_acquire) == 0) s.acked_shipped = std::max(s.acked_shipped, item.ship_wm);
-    }
+    // As for input partitions: the judging state a message changed goes to the changelog once the
+    // alerts it caused are acknowledged; the merger watermark of acknowledged state decides commits.
+    RETURN_IF_ERROR(LogInOrder(s, /*changelog=*/true));
     while (!s.in_flight.empty()) {
       WorkItem& item = *s.in_flight.front();
       if (!item.decided.load(std::memory_order_acquire) || !item.changelog_produced ||

@@ -980,11 +980,11 @@ void Runtime::Impl::OnPartialMessage(const KafkaMessage& m) {
 }
 
 void Runtime::Impl::OnMessage(const KafkaMessage& m) {
-  messages_in_.fetch_add(1, std::memory_order_relaxed);
   if (repartition_ && m.topic == config_.topics.repartition) {
-    OnPartialMessage(m);
+    OnPartialMessage(m);  // not an input record: not in records_in
     return;
   }
+  messages_in_.fetch_add(1, std::memory_order_relaxed);
   auto it = slot_of_.find({std::string(m.topic), m.partition});
   if (it == slot_of_.end()) {
     std::lock_guard<std::mutex> l(fatal_mu_);

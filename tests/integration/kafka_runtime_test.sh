@@ -45,7 +45,7 @@ for m in bouncestream_records_in_total bouncestream_events_total bouncestream_dl
   grep -q "^${m}" "${WORK}/metrics.txt" || fail "/metrics lacks ${m}"
 done
 # One snapshot: every decided event counted under exactly one rule id, and outputs counted as written.
-"${PY}" - "${WORK}/metrics.txt" <<'PY' || fail "/metrics counts disagree"
+"${PY}" - "${WORK}/metrics.txt" $((SAMPLE_RECORDS + SENTINELS)) <<'PY' || fail "/metrics counts disagree"
 import re, sys
 m = {}
 for line in open(sys.argv[1]):
@@ -53,6 +53,8 @@ for line in open(sys.argv[1]):
         continue
     name, value = line.rsplit(" ", 1)
     m[name] = float(value)
+# Input records only (the repartition topic's messages are not input).
+assert m['bouncestream_records_in_total{stage="consume"}'] == int(sys.argv[2]), m['bouncestream_records_in_total{stage="consume"}']
 decided = m['bouncestream_records_in_total{stage="decide"}']
 hits = {k: v for k, v in m.items() if k.startswith("bouncestream_rule_hits_total{")}
 assert decided > 0 and sum(hits.values()) == decided, (decided, sum(hits.values()))

@@ -9,8 +9,15 @@
 //   BM_Classify/realistic  85 % accepted (250) records, 15 % failures, as in a bulk sender's log
 //   BM_Reference/failures  the per-regex loop, for comparison
 //   BM_Classify/delivered  the accepted records alone (the fast path)
+//   BM_Scan/re2_set        the scan step alone: which of the snapshot's patterns (rule texts and reply
+//   BM_Scan/hyperscan      identifiers) match each normalised failure text, by the RE2::Set Classify
+//                          uses and by one Hyperscan database of the same patterns (built only when
+//                          libhs is installed; both answers are compared first). The measurement that
+//                          decided against a Hyperscan prefilter: see bench/README.md.
 #include <benchmark/benchmark.h>
 
+#include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -18,6 +25,10 @@
 #include <random>
 #include <string>
 #include <vector>
+
+#ifdef BS_HAVE_HYPERSCAN
+#include <hs/hs.h>
+#endif
 
 #include "parsers/smtp_reply.h"
 #include "rules/classify_io.h"
@@ -176,6 +187,125 @@ void BM_Classify_Delivered(benchmark::State& state) {
   }
   RunClassify(state, delivered, false);
 }
+
+// ---- the scan step alone: RE2::Set against Hyperscan ----
+
+struct ScanMix {
+  std::vector<std::string> patterns;  // rule texts, then reply identifiers (Classify's scan set)
+  std::vector<std::string> texts;     // normalised failure texts, printable ASCII only
+  std::unique_ptr<RE2::Set> re2;
+};
+
+ScanMix& GetScanMix() {
+  static ScanMix* mix = [] {
+    auto* m = new ScanMix;
+    const Mix& cm = GetMix();
+    for (const auto& cr : cm.rules->rules()) {
+      if (!cr.rule.text.empty()) m->patterns.push_back(cr.rule.text);
+    }
+    for (const auto& e : cm.rules->providers().providers) {
+      for (const auto& pat : e.reply_patterns) m->patterns.push_back(pat);
+    }
+    RE2::Options opts;
+    opts.set_log_errors(false);
+    opts.set_max_mem(64 << 20);  // as rules/rule_set.cc
+    m->re2 = std::make_unique<RE2::Set>(opts, RE2::UNANCHORED);
+    for (const auto& p : m->patterns) {
+      if (m->re2->Add(p, nullptr) < 0) {
+        std::fprintf(stderr, "pattern does not compile: %s\n", p.c_str());
+        std::exit(1);
+      }
+    }
+    if (!m->re2->Compile()) std::exit(1);
+    std::string buf;
+    for (const Record& r : cm.failures) {
+      NormalizedReply n = NormalizeReply(r.code, r.enhanced, r.text, buf);
+      bool printable = !n.text.empty();
+      for (unsigned char c : n.text) printable = printable && c >= 0x20 && c < 0x7f;
+      if (printable) m->texts.emplace_back(n.text);
+    }
+    return m;
+  }();
+  return *mix;
+}
+
+void BM_Scan_Re2Set(benchmark::State& state) {
+  ScanMix& m = GetScanMix();
+  std::vector<int> hits;
+  size_t i = 0, found = 0;
+  for (auto _ : state) {
+    hits.clear();
+    m.re2->Match(m.texts[i], &hits);
+    found += hits.size();
+    if (++i == m.texts.size()) i = 0;
+  }
+  benchmark::DoNotOptimize(found);
+  state.counters["texts/s"] = benchmark::Counter(static_cast<double>(state.iterations()),
+                                                 benchmark::Counter::kIsRate);
+}
+BENCHMARK(BM_Scan_Re2Set);
+
+#ifdef BS_HAVE_HYPERSCAN
+int OnHsMatch(unsigned id, unsigned long long, unsigned long long, unsigned, void* ctx) {
+  static_cast<std::vector<int>*>(ctx)->push_back(static_cast<int>(id));
+  return 0;
+}
+
+void BM_Scan_Hyperscan(benchmark::State& state) {
+  ScanMix& m = GetScanMix();
+  // Same patterns, each reported once wherever it matches (HS_FLAG_SINGLEMATCH): the question
+  // RE2::Set::Match answers. On printable ASCII the two engines' semantics agree.
+  std::vector<const char*> exprs;
+  std::vector<unsigned> flags, ids;
+  for (size_t i = 0; i < m.patterns.size(); ++i) {
+    exprs.push_back(m.patterns[i].c_str());
+    flags.push_back(HS_FLAG_SINGLEMATCH | HS_FLAG_ALLOWEMPTY);
+    ids.push_back(static_cast<unsigned>(i));
+  }
+  hs_database_t* db = nullptr;
+  hs_compile_error_t* err = nullptr;
+  const auto t0 = std::chrono::steady_clock::now();
+  if (hs_compile_multi(exprs.data(), flags.data(), ids.data(), static_cast<unsigned>(exprs.size()), HS_MODE_BLOCK,
+                       nullptr, &db, &err) != HS_SUCCESS) {
+    state.SkipWithError(err != nullptr ? err->message : "hs_compile_multi failed");
+    return;
+  }
+  const double compile_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+  hs_scratch_t* scratch = nullptr;
+  if (hs_alloc_scratch(db, &scratch) != HS_SUCCESS) std::exit(1);
+  // Both engines must find the same patterns in every text before anything is timed.
+  std::vector<int> a, b;
+  for (const auto& t : m.texts) {
+    a.clear();
+    b.clear();
+    m.re2->Match(t, &a);
+    hs_scan(db, t.data(), static_cast<unsigned>(t.size()), 0, scratch, OnHsMatch, &b);
+    std::sort(a.begin(), a.end());
+    std::sort(b.begin(), b.end());
+    if (a != b) {
+      std::fprintf(stderr, "Hyperscan and RE2::Set disagree on: %s\n", t.c_str());
+      std::exit(1);
+    }
+  }
+  size_t i = 0, found = 0;
+  for (auto _ : state) {
+    b.clear();
+    hs_scan(db, m.texts[i].data(), static_cast<unsigned>(m.texts[i].size()), 0, scratch, OnHsMatch, &b);
+    found += b.size();
+    if (++i == m.texts.size()) i = 0;
+  }
+  benchmark::DoNotOptimize(found);
+  size_t bytes = 0;
+  hs_database_size(db, &bytes);
+  state.counters["texts/s"] = benchmark::Counter(static_cast<double>(state.iterations()),
+                                                 benchmark::Counter::kIsRate);
+  state.counters["compile_ms"] = compile_ms;
+  state.counters["db_KiB"] = static_cast<double>(bytes) / 1024;
+  hs_free_scratch(scratch);
+  hs_free_database(db);
+}
+BENCHMARK(BM_Scan_Hyperscan);
+#endif  // BS_HAVE_HYPERSCAN
 
 BENCHMARK(BM_Classify_Failures);
 BENCHMARK(BM_Classify_Realistic);

@@ -79,6 +79,8 @@ void EnvelopeJoin::Trim() {
 
 bool EnvelopeJoin::Apply(DeliveryEvent& e) {
   if (e.message_id.empty()) return e.outcome != Outcome::kEnvelope;
+  // Most events carry their sender (KumoMTA, PowerMTA): nothing to join, no key to hash.
+  if (e.outcome != Outcome::kEnvelope && !e.sender.empty()) return true;
   const uint64_t key = KeyOf(e);
   if (e.outcome == Outcome::kEnvelope) {
     if (e.envelope_removed) {
@@ -102,12 +104,10 @@ bool EnvelopeJoin::Apply(DeliveryEvent& e) {
     Trim();
     return false;
   }
-  if (e.sender.empty()) {
-    auto it = ids_.find(key);
-    if (it != ids_.end()) {
-      e.sender = sender_text_[it->second.sender];
-      e.sender_domain = DomainOf(e.sender);
-    }
+  auto it = ids_.find(key);  // a delivery without its sender: the envelope line gives it
+  if (it != ids_.end()) {
+    e.sender = sender_text_[it->second.sender];
+    e.sender_domain = DomainOf(e.sender);
   }
   return true;
 }

@@ -80,7 +80,7 @@ declare -A fig  # figures for the target table
 # --- inputs ------------------------------------------------------------------------------------------
 # Cached per (format, size, seed); a probe of the generator's output guards against a stale cache.
 seed=42
-probe=$("$bin" gen --format postfix --records 2000 --seed $seed | sha256sum | cut -c1-16)$("$bin" gen --format kumomta --records 2000 --seed $seed | sha256sum | cut -c1-16)
+probe=$("$bin" gen --format postfix --queue-removed --records 2000 --seed $seed | sha256sum | cut -c1-16)$("$bin" gen --format kumomta --records 2000 --seed $seed | sha256sum | cut -c1-16)
 if [ "$(cat "$cache/generator.stamp" 2>/dev/null)" != "$probe" ]; then
   log "generator output changed (or empty cache): regenerating inputs in $cache"
   rm -f "$cache"/*.jsonl "$cache"/*.log "$cache"/*.meta
@@ -92,7 +92,10 @@ input() {  # input FORMAT RECORDS [clean] → path (generated when missing) with
   local f=$cache/$fmt-$n-s$seed${clean:+-clean}.$(ext "$fmt")
   if [ ! -s "$f" ] || [ ! -s "$f.meta" ]; then
     log "generating $(basename "$f")"
-    "$bin" gen --format "$fmt" --records "$n" --seed $seed --addresses $((n / 3)) ${clean:+--no-malformed} --out "$f.tmp"
+    # Postfix logs as real ones are: qmgr logs "removed" when a message leaves the queue.
+    local extra=()
+    [ "$fmt" = postfix ] && extra=(--queue-removed)
+    "$bin" gen --format "$fmt" --records "$n" --seed $seed --addresses $((n / 3)) ${clean:+--no-malformed} "${extra[@]}" --out "$f.tmp"
     mv "$f.tmp" "$f"
     # Distinct recipients actually present (the generator draws --addresses with replacement).
     local distinct

@@ -27,6 +27,8 @@ options:
   --hours H        time span (default 6), starting 2026-11-02T08:00:00Z
   --no-incidents   only background traffic
   --no-malformed   no malformed records
+  --queue-removed  postfix: qmgr's "removed" line after each message's final attempt, as real logs have
+                   (off by default: the bundled samples were generated without it)
   --out FILE       output file (default: stdout); a name ending in .zst is zstd-compressed
   --bundle DIR     write the bundled samples (DIR/kumomta.jsonl.zst, DIR/postfix.log.zst) and exit
   --help           this text)";
@@ -63,7 +65,7 @@ int WriteOut(const std::string& path, const std::string& data) {
 int RunGen(const Args& args) {
   Flags flags;
   if (auto s = flags.Parse(args, {"format", "records", "seed", "addresses", "hours", "out", "bundle"},
-                           {"help", "no-incidents", "no-malformed"});
+                           {"help", "no-incidents", "no-malformed", "queue-removed"});
       !s.ok()) {
     return UsageError("gen", s);
   }
@@ -108,6 +110,7 @@ int RunGen(const Args& args) {
   o.duration_ms = static_cast<int64_t>(hours) * 3600 * 1000;
   o.incidents = !flags.Has("no-incidents");
   o.malformed = !flags.Has("no-malformed");
+  o.queue_removed = flags.Has("queue-removed");
   std::string data;
   data.reserve(o.records * 700);
   loadgen::Generate(o, data);

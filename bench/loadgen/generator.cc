@@ -199,7 +199,7 @@ void WriteKumo(const Attempt& a, Rng& rng, std::string& out) {
   out += ",\"event_time\":\"" + iso + "\"}\n";
 }
 
-void WritePostfix(const Attempt& a, Rng& rng, std::string& out) {
+void WritePostfix(const Attempt& a, bool queue_removed, Rng& rng, std::string& out) {
   std::string iso = FormatIsoTimeMs(a.time_ms);
   // rsyslog high-precision stamp: 2026-11-02T08:00:00.123456+00:00
   std::string stamp = iso.substr(0, 23) + std::to_string(100 + rng.Below(900)) + "+00:00";
@@ -231,6 +231,8 @@ void WritePostfix(const Attempt& a, Rng& rng, std::string& out) {
     out += "host " + a.mx + "[" + a.mx_ip + "] said: " + a.reply + " (in reply to " + cmd + " command)";
   }
   out += ")\n";
+  // The message leaves the queue after its final attempt (a deferral keeps it for the next one).
+  if (queue_removed && a.kind != 't') out += stamp + " " + host + " postfix/qmgr[1187]: " + qid + ": removed\n";
 }
 
 }  // namespace
@@ -249,7 +251,7 @@ void Generate(const GeneratorOptions& o, std::string& out) {
     if (o.format == LogFormat::kKumoMta) {
       WriteKumo(a, rng, out);
     } else {
-      WritePostfix(a, rng, out);
+      WritePostfix(a, o.queue_removed, rng, out);
     }
     ++emitted;
   };

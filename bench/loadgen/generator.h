@@ -29,6 +29,10 @@ struct GeneratorOptions {
   // (550 5.7.27) for 30 minutes, from 4 h 20 min; and domain-wide deferrals at smallbiz.example (451 4.3.0,
   // retried every 40 minutes until delivered) from 30 min to 5 h.
   bool extra_incidents = false;
+  // Postfix only: qmgr's "removed" line after a message's final attempt (sent or bounced), as real
+  // Postfix logs have. Off by default so the bundled samples do not change; the benchmarks turn it on
+  // (without it the sender join keeps every message id until its capacity evicts the oldest).
+  bool queue_removed = false;
 };
 
 // Appends the generated log (one record per line) to `out`.

@@ -33,7 +33,7 @@ if [ ${#args[@]} -ge 2 ]; then
   log=$(realpath "${args[1]}")
 else
   log=$work/postfix.log
-  "$bin" gen --format postfix --records 100000 --seed 42 --no-malformed --out "$log"
+  "$bin" gen --format postfix --records 100000 --seed 42 --no-malformed --queue-removed --out "$log"
 fi
 mkdir "$work/progs"
 cp "$here/postfix_replies.mtail" "$work/progs/"

@@ -47,8 +47,9 @@ class DecideStage {
   };
   DecideStage(Options options, Sink& sink, PipelineStats& stats);
 
-  // Consumes one chunk result of input `partition`.
-  absl::Status Consume(int partition, const ChunkResult& result);
+  // Consumes one chunk result of input `partition`. The events are left as they came (the sender join
+  // works on them in place and puts them back).
+  absl::Status Consume(int partition, ChunkResult& result);
   absl::Status FinishPartition(int partition);
   // End of input: closes all windows and flushes the sink.
   absl::Status Finish();
@@ -90,6 +91,8 @@ class DecideStage {
 
  private:
   absl::Status EmitAlerts();
+  // One event after the join: statistics, decisions, windows, silence.
+  absl::Status ConsumeEvent(int partition, const ClassifiedEvent& ce);
 
   Options options_;
   Sink& sink_;

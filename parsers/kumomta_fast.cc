@@ -356,16 +356,22 @@ template <bool kSpaces>
 inline bool FastScanner::Key(Cursor& c, std::string_view& key) {
   if (!RawString(c, key)) return false;
   Space<kSpaces>(c);
-  if (Peek(c) != ':') return false;
+  // No bound check (see Next): after the key's closing quote c.i <= n_, and a padding byte that happens to
+  // be ':' only takes the cursor past the end, where every value and the final check fail.
+  if (s_[c.i] != ':') return false;
   ++c.i;
   Space<kSpaces>(c);
   return true;
 }
 
+// After a value, c.i <= n_ + depth: every value ends inside the record (strings at a listed quote, numbers
+// and literals at bounded checks) except a nested one whose closing byte was a padding byte read here, one
+// byte past the end per level. So this read, unchecked, stays within n_ + kMaxDepth + 1 < n_ + kRecordPadding,
+// and a cursor past the end never comes back: the walk then fails its final c.i == n_ check, or sooner.
 template <bool kSpaces>
 inline bool FastScanner::Next(Cursor& c, bool& more) {
   Space<kSpaces>(c);
-  const char ch = Peek(c);
+  const char ch = s_[c.i];
   ++c.i;
   more = ch == ',';
   if (!more && ch != '}') return false;

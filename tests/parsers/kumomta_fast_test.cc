@@ -4,8 +4,10 @@
 #include "parsers/kumomta_fast.h"
 
 #include <algorithm>
+#include <cstring>
 #include <cstdint>
 #include <filesystem>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -242,6 +244,31 @@ TEST_F(KumoMtaFastTest, SkipsAndErrorsMatch) {
   EXPECT_TRUE(ExpectSame(Replace(kBounce, R"("type":"Bounce","id")", R"("type":"Expiration","id")")));
   EXPECT_TRUE(ExpectSame(Replace(kBounce, "The email account", "KumoMTA internal: the email account")));
   EXPECT_FALSE(ExpectSame(std::string(kBounce).substr(0, 300)));  // truncated
+}
+
+// The scanner reads some bytes past the record unchecked (a ':' after a key, the ',' or '}' after a value):
+// the padding is only promised readable, not zero. Records cut at every byte, followed by exactly
+// kRecordPadding bytes of structural characters (in a buffer of their own, so that ASan sees a read past
+// the padding), must bail or agree with the slow path, and never take the padding for the record's end.
+TEST_F(KumoMtaFastTest, PaddingThatLooksLikeJsonIsNeverRead) {
+  const std::string nested = Replace(kBounce, R"("Subject":"hi")", R"("X":{"a":{"b":{"c":{"d":1}}}})");
+  for (const std::string& full : {std::string(kBounce), nested}) {
+    for (std::string_view pad : {"}", ",", ":", "}]", "\"1\"", "},", "1", "null,"}) {
+      for (size_t cut = 1; cut < full.size(); ++cut) {
+        auto buffer = std::make_unique<char[]>(cut + kRecordPadding);
+        std::memcpy(buffer.get(), full.data(), cut);
+        for (size_t k = 0; k < kRecordPadding; ++k) buffer[cut + k] = pad[k % pad.size()];
+        const std::string_view record(buffer.get(), cut);
+        kumomta::FastScanner::Scan scan;
+        DeliveryEvent e;
+        EXPECT_FALSE(scanner_.Run(record, scan, e)) << "cut " << cut << " pad " << pad;
+        std::vector<DeliveryEvent> fast_events, slow_events;
+        const ParseResult rf = fast_->Parse(record, Position{}, fast_events);
+        const ParseResult rs = slow_->Parse(record, Position{}, slow_events);
+        EXPECT_EQ(Summary(rf, fast_events), Summary(rs, slow_events)) << "cut " << cut << " pad " << pad;
+      }
+    }
+  }
 }
 
 // A backslash run ending at every position of a 64-byte block, and a quote right after it.

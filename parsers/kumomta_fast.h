@@ -23,8 +23,23 @@
 
 namespace bs::kumomta {
 
+// The AVX-512 listing of the quotes (FastScanner::ListWide): x86-64 with GCC or Clang, chosen at run time.
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#define BS_KUMOMTA_WIDE 1
+#else
+#define BS_KUMOMTA_WIDE 0
+#endif
+
 class FastScanner {
  public:
+  // allow_wide = false keeps to the build's own instruction set even on a CPU with AVX-512 (tests run the
+  // scanner both ways).
+  explicit FastScanner(bool allow_wide = true);
+
+  // Whether this CPU runs the AVX-512 listing, and whether this scanner uses it.
+  static bool WideAvailable();
+  bool wide() const { return wide_; }
+
   // Longer records go to the slow path (the quote list and the bitmap are fixed-size members).
   static constexpr size_t kMaxBytes = 8192;
 
@@ -70,6 +85,9 @@ class FastScanner {
   };
 
   bool Index();
+#if BS_KUMOMTA_WIDE
+  size_t ListWide(uint64_t& unusual, uint64_t& backslash);
+#endif
   bool HasBackslash(size_t from, size_t to) const;
 
   [[gnu::always_inline]] char Peek(const Cursor& c) const { return c.i < n_ ? s_[c.i] : '\0'; }
@@ -109,6 +127,7 @@ class FastScanner {
   template <bool kSpaces>
   bool Walk(Scan& scan, DeliveryEvent& e);
 
+  bool wide_ = false;
   const char* s_ = nullptr;
   size_t n_ = 0;
   size_t words_ = 0;

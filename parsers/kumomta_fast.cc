@@ -20,6 +20,12 @@ namespace {
 // Deeper values are left to simdjson (its own limit is 1024; real records nest 3 deep).
 constexpr int kMaxDepth = 32;
 
+// Index asks for the bytes this far past each block it reads: records come one after another in the
+// source's buffer, so that is the next record, whose first touch (the parser's look at its last byte, then
+// Index) otherwise waits for memory: 10 % of the time on the 17 MB benchmark set (perf), about 10 % more
+// records/s with it (same-process A/B; 640 to 2048 bytes ahead measured alike). A prefetch never faults.
+constexpr size_t kPrefetchAhead = 1024;
+
 // Bits of one 64-byte block: '"', '\\', and bytes outside 0x20..0x7f (control bytes, non-ASCII).
 struct BlockMasks {
   uint64_t quote;
@@ -204,6 +210,7 @@ inline uint32_t Tz(uint64_t x) {
   for (size_t w = 0; w < words_; ++w) {
     // The last block reads up to 63 bytes past the record: inside the padding every record has.
     const __m512i v = _mm512_loadu_si512(s_ + 64 * w);
+    __builtin_prefetch(s_ + 64 * w + kPrefetchAhead);
     uint64_t qm = _mm512_cmpeq_epi8_mask(v, quote);
     uint64_t bm = _mm512_cmpeq_epi8_mask(v, backslash_byte);
     uint64_t um = _mm512_cmplt_epi8_mask(v, space);  // signed: control bytes and bytes >= 0x80
@@ -262,6 +269,7 @@ bool FastScanner::Index() {
   for (size_t w = 0; w < words_; ++w) {
     // The last block reads up to 63 bytes past the record: inside the padding every record has.
     BlockMasks m = Classify(s_ + 64 * w);
+    __builtin_prefetch(s_ + 64 * w + kPrefetchAhead);
     if (w + 1 == words_ && (n_ & 63) != 0) {
       const uint64_t keep = (uint64_t{1} << (n_ & 63)) - 1;
       m.quote &= keep;

@@ -662,7 +662,8 @@ inline bool FastScanner::Response(Cursor& c, Gathered& g) {
     }
     if (!ok || !Next<kSpaces>(c, more)) return false;
   }
-  if (StartsWith(g.text, "KumoMTA internal:")) g.locally_generated = true;
+  // The first byte alone rules out nearly every reply (a memcmp call less per record).
+  if (!g.text.empty() && g.text[0] == 'K' && StartsWith(g.text, "KumoMTA internal:")) g.locally_generated = true;
   return true;
 }
 

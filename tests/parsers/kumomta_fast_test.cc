@@ -4,6 +4,7 @@
 #include "parsers/kumomta_fast.h"
 
 #include <algorithm>
+#include <cctype>
 #include <cstring>
 #include <cstdint>
 #include <filesystem>
@@ -369,6 +370,34 @@ std::string Mutate(std::string r, Rng& rng) {
     }
   }
   return r;
+}
+
+// Every record type kumod writes, and near misses (case, length, one byte off) that are unknown.
+TEST(KumoMtaFieldsTest, TypeFromNameKnowsEveryKumodType) {
+  using kumomta::RecordType;
+  const std::pair<std::string_view, RecordType> known[] = {
+      {"Delivery", RecordType::kDelivery},       {"TransientFailure", RecordType::kTransient},
+      {"Bounce", RecordType::kBounce},           {"Expiration", RecordType::kExpiration},
+      {"AdminBounce", RecordType::kAdminBounce}, {"OOB", RecordType::kOob},
+      {"Feedback", RecordType::kFeedback},       {"Reception", RecordType::kSkip},
+      {"Rejection", RecordType::kSkip},          {"AdminRebind", RecordType::kSkip},
+      {"DeferredInjectionRebind", RecordType::kSkip}, {"Delayed", RecordType::kSkip},
+      {"XferOut", RecordType::kSkip},            {"XferIn", RecordType::kSkip},
+  };
+  for (const auto& [name, type] : known) {
+    EXPECT_EQ(kumomta::TypeFromName(name), type) << name;
+    std::string upper(name);
+    for (char& ch : upper) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+    if (upper != name) {
+      EXPECT_EQ(kumomta::TypeFromName(upper), RecordType::kUnknown) << upper;
+    }
+    EXPECT_EQ(kumomta::TypeFromName(std::string(name) + "s"), RecordType::kUnknown) << name;
+    EXPECT_EQ(kumomta::TypeFromName(name.substr(0, name.size() - 1)), RecordType::kUnknown) << name;
+    std::string off(name);
+    off.back() = static_cast<char>(off.back() + 1);
+    EXPECT_EQ(kumomta::TypeFromName(off), RecordType::kUnknown) << off;
+  }
+  EXPECT_EQ(kumomta::TypeFromName(""), RecordType::kUnknown);
 }
 
 // The fast path reads event_time with CanonicalIsoTimeMs: whenever it gives a time, ParseIsoTime (the slow

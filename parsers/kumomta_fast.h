@@ -1,12 +1,14 @@
 // Fast path of the KumoMTA parser: a hand-written scanner for the common record shape, tried before the
 // simdjson On-Demand walk of parsers/kumomta.cc, which stays the reference and the fallback.
 //
-// One SIMD pass over the record (AVX2, SSE2, or a byte loop, by build flags) lists the offsets of the
-// unescaped quotes, keeps a bitmap of backslashes and checks that every byte is printable ASCII (otherwise
-// the record must be valid UTF-8, checked with simdjson). A scalar walk then reads the object, taking each
-// string's end from the quote list rather than searching for it (so the walk is not one long chain of
-// dependent loads): the keys we need give views into the record, the rest are skipped after a strict
-// grammar check. The scanner gives up ("bails") on anything it is not sure gives the same answer
+// One SIMD pass over the record (AVX2, SSE2, or a byte loop, by build flags; AVX-512 with VBMI2, whose byte
+// compress lists a block's quotes in one step, when the CPU has it) lists the offsets of the unescaped
+// quotes, keeps a bitmap of backslashes and checks that every byte is printable ASCII (otherwise the record
+// must be valid UTF-8, checked with simdjson); it also prefetches the next record of the buffer. A scalar
+// walk then reads the object, taking each string's end from the quote list rather than searching for it
+// (so the walk is not one long chain of dependent loads): the keys we need give views into the record, the
+// rest are skipped after a strict grammar check. The byte after a key (':') and after a value (',' or '}')
+// is read without a bound check: it lies in the record or its padding (kumomta_fast.cc, Next, says why). The scanner gives up ("bails") on anything it is not sure gives the same answer
 // as the On-Demand walk: invalid or unusual JSON (control bytes, trailing bytes, deep nesting, long
 // numbers), a \u escape inside a string it would keep (the short escapes \" \\ \/ \b \f \n \r \t are
 // unescaped into the scanner's own buffer), a recipient array, a duplicate key we read, a value of an

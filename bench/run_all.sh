@@ -128,7 +128,7 @@ replay_section() {
   echo "Generated logs (\`bouncestream gen --seed $seed --addresses N/3\`, plain files, page cache warm after the"
   echo "first run), outputs written to /tmp. records/s and MB/s from wall time (start-up and rule compilation"
   echo "included); records per CPU-second = records / (user + sys), the per-core figure, less sensitive to the"
-  echo "other load on the machine. Postfix records are log lines (about two per delivery: qmgr + smtp)."
+  echo "other load on the machine. Postfix records are log lines (about three per message: qmgr from=, smtp, qmgr removed)."
   echo
   echo "| format | records | MB | threads | wall s | records/s | MB/s | records per CPU-s | peak RSS MiB |"
   echo "|---|---|---|---|---|---|---|---|---|"
@@ -196,8 +196,8 @@ replay_section() {
     done
     echo
     echo "The Postfix figure is not per address: a Postfix replay also holds the sender join (the sender of"
-    echo "each qmgr \`from=\` line, kept by queue id, the oldest evicted beyond 1 Mi ids per input), which grows"
-    echo "with the number of messages. The KumoMTA figure is the one to compare with the target."
+    echo "each qmgr \`from=\` line, kept by queue id until qmgr logs \`removed\`, at most 1 Mi ids per input), which grows"
+    echo "with the messages in flight. The KumoMTA figure is the one to compare with the target."
   fi
   echo
 }

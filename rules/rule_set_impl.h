@@ -28,6 +28,8 @@
 #include "rules/rule.h"
 #include "rules/rule_file.h"
 #include "rules/rule_set.h"
+#include "rules/scan_dfa.h"
+#include "rules/scan_program.h"
 #include "rules/suffix_table.h"
 
 namespace bs {
@@ -37,6 +39,7 @@ struct ClassifyScratch::Impl {
   std::string lower_buf;
   std::vector<int> matches;
   std::vector<int> detect_matches;
+  ScanDfa dfa;  // this worker's DFA states for the snapshot's scan_program_
 };
 
 enum class DetectedBy : uint8_t { kNone, kMx, kReply, kRecipientDomain };
@@ -151,6 +154,9 @@ class RuleSetImpl : public RuleSet {
   std::unique_ptr<RE2::Set> scan_set_;
   int scan_rules_ = 0;
   bool scan_has_ids_ = false;
+  // The same patterns, in the same order, for ScanDfa (null when one is outside its syntax: then every
+  // scan is scan_set_'s). Texts ScanDfa does not answer (non-ASCII bytes) go to scan_set_.
+  std::unique_ptr<const ScanProgram> scan_program_;
   int delivered_rule_ = -1;  // "generic.delivered": the fast path for accepted mail
 
   ProvidersFile providers_;

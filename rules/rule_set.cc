@@ -1,5 +1,6 @@
 // RuleSet loading (files or the embedded copy, overrides, validation, compilation) and classification.
 #include <algorithm>
+#include <atomic>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -342,6 +343,8 @@ absl::StatusOr<std::shared_ptr<const RuleSetImpl>> LoadRuleSet(const std::string
   }
 
   if (!errors.empty()) return absl::InvalidArgumentError(absl::StrJoin(errors, "\n"));
+  static std::atomic<uint64_t> next_id{1};
+  rs->id_ = next_id.fetch_add(1, std::memory_order_relaxed);
   return std::shared_ptr<const RuleSetImpl>(std::move(rs));
 }
 
@@ -375,7 +378,7 @@ RuleSetImpl::Detection RuleSetImpl::Detect(const ReplyInput& input, std::string_
   std::string_view mx = input.mx_host;
   while (!mx.empty() && IsSpaceOrDot(mx.back())) mx.remove_suffix(1);
   if (fast) {
-    const int best = mx_table_.Longest(mx);
+    const int best = s.mx_memo.Get(id_, mx, [this](std::string_view host) { return mx_table_.Longest(host); });
     if (best >= 0) {
       d.entry = best;
       d.provider = providers_.providers[d.entry].provider;

@@ -27,6 +27,7 @@
 #include "re2/set.h"
 #include "rules/rule.h"
 #include "rules/rule_file.h"
+#include "rules/mx_memo.h"
 #include "rules/rule_set.h"
 #include "rules/scan_dfa.h"
 #include "rules/scan_program.h"
@@ -40,6 +41,7 @@ struct ClassifyScratch::Impl {
   std::vector<int> matches;
   std::vector<int> detect_matches;
   ScanDfa dfa;  // this worker's DFA states for the snapshot's scan_program_
+  MxMemo mx_memo;  // recent MX hosts → provider entry, for the snapshot with id mx_memo's owner
 };
 
 enum class DetectedBy : uint8_t { kNone, kMx, kReply, kRecipientDomain };
@@ -144,6 +146,7 @@ class RuleSetImpl : public RuleSet {
                      Explanation* explain) const;
 
   std::string version_;
+  uint64_t id_ = 0;  // unique per snapshot in this process (workers' memos are tied to it)
   std::vector<CompiledRule> rules_;
   std::vector<Check> checks_;  // rules_ order
   std::vector<CodePattern> code_pool_;

@@ -9,6 +9,7 @@
 //   BM_Classify/realistic  85 % accepted (250) records, 15 % failures, as in a bulk sender's log
 //   BM_Reference/failures  the per-regex loop, for comparison
 //   BM_Classify/delivered  the accepted records alone (the fast path)
+//   BM_Normalize           NormalizeReply alone on the failure replies
 //   BM_Scan/re2_set        the scan step alone: which of the snapshot's patterns (rule texts and reply
 //   BM_Scan/hyperscan      identifiers) match each normalised failure text, by the RE2::Set Classify
 //                          uses and by one Hyperscan database of the same patterns (built only when
@@ -192,6 +193,25 @@ void BM_Classify_Delivered(benchmark::State& state) {
   }
   RunClassify(state, delivered, false);
 }
+
+// The normalisation step alone (codes split off the text, whitespace collapsed, continuation tokens
+// dropped), on the failure replies as the parsers hand them over.
+void BM_Normalize(benchmark::State& state) {
+  const Mix& mix = GetMix();
+  std::string buf;
+  size_t i = 0, bytes = 0;
+  for (auto _ : state) {
+    const Record& r = mix.failures[i];
+    if (++i == mix.failures.size()) i = 0;
+    NormalizedReply n = NormalizeReply(r.code, r.enhanced, r.text, buf);
+    bytes += n.text.size();
+    benchmark::DoNotOptimize(n);
+  }
+  benchmark::DoNotOptimize(bytes);
+  state.counters["replies/s"] = benchmark::Counter(static_cast<double>(state.iterations()),
+                                                   benchmark::Counter::kIsRate);
+}
+BENCHMARK(BM_Normalize);
 
 // ---- the scan step alone: RE2::Set against Hyperscan ----
 

@@ -1,6 +1,7 @@
 // RuleSet: the compiled, immutable classifier. Load() reads and validates the rule files (file:line
-// errors), compiles each provider's text regexes into one RE2::Set, and returns a snapshot that any
-// number of workers share read-only. Classify() is the hot path: no allocation once the caller's
+// errors), compiles every text regex and reply identifier into one scan program (ScanProgram, with an
+// RE2::Set of the same patterns beside it), and returns a snapshot that any number of workers share
+// read-only. Classify() is the hot path: no allocation once the caller's
 // ClassifyScratch has warmed up, no locks, no exceptions.
 //
 // Order of use: Load → (share the shared_ptr) → Classify from any thread, each with its own scratch.
@@ -37,7 +38,8 @@ struct ReplyInput {
   }
 };
 
-// Per-worker scratch reused across calls (normalised text, RE2::Set match vectors). Not thread-safe.
+// Per-worker scratch reused across calls (normalised text, hit vectors, the worker's ScanDfa states and
+// MX memo). Not thread-safe.
 class ClassifyScratch {
  public:
   ClassifyScratch();

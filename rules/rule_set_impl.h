@@ -5,8 +5,9 @@
 // Compiled form: for each provider P, the candidate rules are P's own rules plus the blocklists and
 // generic rules, sorted once by precedence (priority desc, then tier provider > blocklists > generic,
 // then file order). The text regexes of ALL rules, followed by the providers' reply identifiers, form
-// ONE RE2::Set for the whole snapshot, so a reply is scanned once whatever its provider (and however its
-// provider is detected); each provider maps a set index to its precedence position (or "not mine").
+// ONE scan for the whole snapshot (ScanProgram, run by each worker's ScanDfa; the same patterns in one
+// RE2::Set for the texts ScanDfa leaves), so a reply is scanned once whatever its provider (and however
+// its provider is detected); each provider maps a pattern index to its precedence position (or "not mine").
 // code/enhanced/stage/outcome constraints are checked only on the rules whose text matched (plus the
 // text-less ones that precede the best match). One set rather than one per provider: the DFA's states
 // for the shared generic and blocklist texts are built and kept in cache once, not once per provider

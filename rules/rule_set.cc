@@ -311,8 +311,12 @@ absl::StatusOr<std::shared_ptr<const RuleSetImpl>> LoadRuleSet(const std::string
         patterns.insert(patterns.end(), e.reply_patterns.begin(), e.reply_patterns.end());
       }
     }
-    // Outside ScanDfa's syntax (an override's Unicode class, say): RE2::Set alone, as fast as before.
-    if (auto prog = ScanProgram::Compile(patterns); prog.ok() && rs->scan_set_ != nullptr) {
+    // Outside ScanDfa's syntax (an override's Unicode class, say): RE2::Set alone, about half as fast.
+    if (auto prog = ScanProgram::Compile(patterns); !prog.ok()) {
+      rs->scanner_ = absl::StrCat("RE2::Set only: ", prog.status().message());
+    } else if (rs->scan_set_ != nullptr) {
+      rs->scanner_ = absl::StrCat("ScanDfa (", patterns.size(), " patterns, ", (*prog)->class_count() - 1,
+                                  " byte classes)");
       rs->scan_program_ = *std::move(prog);
     }
   }

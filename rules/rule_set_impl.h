@@ -80,6 +80,9 @@ class RuleSetImpl : public RuleSet {
 
   const std::vector<CompiledRule>& rules() const { return rules_; }
   const ProvidersFile& providers() const { return providers_; }
+  // Which scanner Classify uses: "ScanDfa (N patterns, C byte classes)", or why RE2::Set alone
+  // ("RE2::Set only: pattern 12 (…): escape \p at offset 4"). `rules check` prints it.
+  const std::string& scanner() const { return scanner_; }
   // Set scans that failed (DFA out of memory) and were answered by the per-regex fallback.
   uint64_t set_scan_failures() const { return set_failures_.load(std::memory_order_relaxed); }
 
@@ -161,6 +164,7 @@ class RuleSetImpl : public RuleSet {
   // The same patterns, in the same order, for ScanDfa (null when one is outside its syntax: then every
   // scan is scan_set_'s). Texts ScanDfa does not answer (non-ASCII bytes) go to scan_set_.
   std::unique_ptr<const ScanProgram> scan_program_;
+  std::string scanner_;
   int delivered_rule_ = -1;  // "generic.delivered": the fast path for accepted mail
 
   ProvidersFile providers_;

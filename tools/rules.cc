@@ -60,6 +60,7 @@ int RunRules(const Args& args) {
   std::printf("rules check: %s: %zu rules, %zu provider entries, version %.*s\n", shown.c_str(),
               rules.rules().size(), rules.providers().providers.size(), static_cast<int>(rules.version().size()),
               rules.version().data());
+  if (!rules.scanner().empty()) std::printf("rules check: scanner: %s\n", rules.scanner().c_str());
   if (dir.empty()) {
     std::printf("rules check: embedded rules carry no golden cases\n");
     return 0;

@@ -249,6 +249,27 @@ TEST_F(RuleSetTest, OverridesReplaceAndAdd) {
   EXPECT_EQ((*pub)->version(), "test-1+acme-3");
 }
 
+TEST_F(RuleSetTest, OverrideOutsideTheFastScannerSyntaxFallsBackToRe2Set) {
+  EXPECT_EQ(rs_->scanner().rfind("ScanDfa (", 0), 0u) << rs_->scanner();
+  TempRuleDir over;
+  // \p{Lu}: a Unicode class, which RE2 knows and ScanDfa does not.
+  over.Write("local.rules", "[ruleset]\nprovider = \"generic\"\n" +
+                                R("local.unicode", "priority = 500\ntext = 'acme \\p{Lu}x'\n", "policy"));
+  auto rs = LoadRuleSet(dir_.path(), {over.path()});
+  ASSERT_TRUE(rs.ok()) << rs.status();
+  EXPECT_EQ((*rs)->scanner().rfind("RE2::Set only: pattern ", 0), 0u) << (*rs)->scanner();
+  EXPECT_NE((*rs)->scanner().find("\\p"), std::string::npos) << (*rs)->scanner();
+  // Classification still works, through RE2::Set, and agrees with the per-regex reference.
+  for (const char* text : {"550 5.7.1 acme Qx", "550 5.7.1 acme qx", "550 5.1.1 user unknown", "421 later"}) {
+    Classification a = (*rs)->Classify(In(text), scratch_);
+    Classification b = (*rs)->ClassifyReference(In(text), scratch_);
+    EXPECT_EQ(a.rule, b.rule) << text;
+    EXPECT_EQ(a.category, b.category) << text;
+  }
+  EXPECT_EQ((*rs)->Classify(In("550 5.7.1 acme Qx"), scratch_).rule, "local.unicode");
+  EXPECT_NE((*rs)->Classify(In("550 5.7.1 acme qx"), scratch_).rule, "local.unicode");
+}
+
 TEST_F(RuleSetTest, NoAllocationOnceWarm) {
   // Warm up, then the scratch buffers keep their storage.
   const char* reply = "550-5.7.1 a long reply about spam 550 5.7.1 blocked using zen.spamhaus.org - gsmtp";
